@@ -1,0 +1,79 @@
+"""The ASGI application: routers of every feature, the merchant API's door, error shape, docs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tongbao import __version__
+from tongbao.api import health
+from tongbao.api.errors import install_error_handlers
+from tongbao.api.merchant_auth import MerchantAuthMiddleware
+from tongbao.api.middleware import DOCUMENT_UPLOAD, BodyLimitMiddleware, RequestIdMiddleware
+from tongbao.bootstrap import Container
+from tongbao.jobs.worker import Worker
+from tongbao.merchants import app_api, channel_api, echo_api, me_api, merchant_api
+
+DESCRIPTION = """
+Tongbao's merchant API (`/v1`, signed by apps) and operator API (`/admin/v1`, bearer token).
+See docs/api.md for the signature scheme, with a worked example.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable ids: the route function's name, which the code keeps unique.
+    return route.name
+
+
+def _body_limit(c: Container) -> Callable[[str], int]:
+    def limit_for(path: str) -> int:
+        if DOCUMENT_UPLOAD.match(path):
+            return c.settings.document_max_bytes + 64 * 1024  # room for the multipart framing
+        return c.settings.max_body_bytes
+
+    return limit_for
+
+
+def create_app(container: Container, *, own_container: bool = False, run_worker: bool = False) -> FastAPI:
+    """``run_worker`` runs the worker inside the server process (the embedded demo)."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(Worker(container).run(stop)) if run_worker else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+            if own_container:
+                await container.aclose()
+
+    app = FastAPI(
+        title="Tongbao",
+        version=__version__,
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        me_api.router,
+        echo_api.router,
+        merchant_api.router,
+        app_api.router,
+        channel_api.router,
+    ):
+        app.include_router(router)
+    # Added innermost first: a request meets RequestId, then BodyLimit, then MerchantAuth.
+    app.add_middleware(MerchantAuthMiddleware, container=container)
+    app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(container))
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,53 @@
+"""``Annotated`` dependencies the routers share: the container, the calling app, the operator."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from tongbao.bootstrap import Container
+from tongbao.errors import Unauthorized
+from tongbao.merchants.app_service import Caller
+from tongbao.security.models import Operator
+from tongbao.security.operators import OperatorService
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+# Declared for the OpenAPI document; the signature itself is checked by MerchantAuthMiddleware.
+_merchant_signature = APIKeyHeader(
+    name="Authorization",
+    scheme_name="TongbaoSignature",
+    description="TONGBAO-HMAC-SHA256 or TONGBAO-RSA-SHA256 request signature; see docs/api.md",
+    auto_error=False,
+)
+
+
+def get_caller(request: Request, _: Annotated[str | None, Depends(_merchant_signature)]) -> Caller:
+    caller = request.scope.get("state", {}).get("caller")
+    if not isinstance(caller, Caller):  # only reachable if a route is mounted outside /v1/
+        raise Unauthorized("this endpoint needs a signed request", code="authorization_missing")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+_operator_bearer = HTTPBearer(scheme_name="OperatorToken", auto_error=False)
+
+
+async def get_operator(
+    container: ContainerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)]
+) -> Operator:
+    if credentials is None:
+        raise Unauthorized("send Authorization: Bearer <operator token>", code="operator_unauthorized")
+    return await OperatorService(container).authenticate(credentials.credentials)
+
+
+OperatorDep = Annotated[Operator, Depends(get_operator)]

@@ -1,0 +1,81 @@
+"""The error shape every 4xx/5xx answer has, and the handlers that produce it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tongbao.errors import TongbaoError
+
+log = structlog.get_logger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+
+
+def error_payload(status: int, code: str, message: str, param: str | None, request_id: str | None) -> bytes:
+    error: dict[str, Any] = {"code": code, "message": message, "param": param, "request_id": request_id}
+    return json.dumps({"error": error}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def request_id_of(scope_state: dict[str, Any]) -> str | None:
+    value = scope_state.get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def error_response(request: Request, status: int, code: str, message: str, param: str | None) -> JSONResponse:
+    body = error_payload(status, code, message, param, request_id_of(request.scope.get("state", {})))
+    return JSONResponse(content=json.loads(body), status_code=status)
+
+
+def _param_of(loc: tuple[Any, ...]) -> str | None:
+    # ("body", "credentials", "apiv3_key") -> "credentials.apiv3_key"; the location kind is dropped.
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else []
+    return ".".join(parts) or None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(TongbaoError)
+    async def _tongbao(request: Request, exc: TongbaoError) -> JSONResponse:
+        return error_response(request, exc.status, exc.code, exc.message, exc.param)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        kind = first.get("type", "")
+        if kind == "json_invalid":
+            return error_response(request, 400, "body_invalid_json", "the body is not valid JSON", None)
+        param = _param_of(tuple(first.get("loc", ())))
+        code = "parameter_missing" if kind == "missing" else "parameter_unknown" if kind == "extra_forbidden" else (
+            "parameter_invalid"
+        )
+        message = f"{param}: {first.get('msg', 'invalid')}" if param else str(first.get("msg", "invalid body"))
+        return error_response(request, 400, code, message, param)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(request, exc.status_code, code, str(exc.detail), None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", path=request.url.path)
+        return error_response(request, 500, "internal_error", "an internal error occurred; nothing was lost", None)
+
+
+async def send_error(send: Any, exc: TongbaoError, request_id: str | None) -> None:
+    """For ASGI middleware, which sits outside FastAPI's exception handlers."""
+    body = error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

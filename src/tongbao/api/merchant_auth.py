@@ -1,0 +1,138 @@
+"""The merchant API's door: every ``/v1/`` request is authenticated here, its nonce spent, its
+``Idempotency-Key`` honoured, and its answer signed for the app to verify."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tongbao.api.errors import send_error
+from tongbao.bootstrap import Container
+from tongbao.errors import PayloadTooLarge, TongbaoError
+from tongbao.security import idempotency, signing
+from tongbao.security.request_auth import authenticate
+
+PREFIX = "/v1/"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def path_and_query(scope: Scope) -> str:
+    raw = scope.get("raw_path") or scope["path"].encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"{path}?{query}" if query else path
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the {limit}-byte limit")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+class MerchantAuthMiddleware:
+    def __init__(self, app: ASGIApp, container: Container) -> None:
+        self.app = app
+        self.c = container
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        request_id = state.get("request_id")
+        method = scope["method"]
+        try:
+            body = await _read_body(receive, self.c.settings.max_body_bytes)
+            pq = path_and_query(scope)
+            client = scope.get("client")
+            who = await authenticate(
+                self.c, _header(scope, b"authorization"), method, pq, body, client[0] if client else None
+            )
+            key = _header(scope, b"idempotency-key") if method == "POST" else None
+            stored = None
+            if key is not None:
+                key = idempotency.check_key(key)
+                stored = await idempotency.begin(
+                    self.c, who.caller.app.id, key, idempotency.request_fingerprint(method, pq, body)
+                )
+        except TongbaoError as exc:
+            await send_error(send, exc, request_id)
+            return
+
+        state["caller"] = who.caller
+        if stored is not None:
+            replayed = [(b"idempotent-replayed", b"true")]
+            await self._send_signed(send, stored.status_code, replayed, stored.body, who.response_secret)
+            return
+
+        status, headers, response_body = await self._run(scope, body)
+        if key is not None:
+            if status >= 500:
+                await idempotency.abandon(self.c, who.caller.app.id, key)
+            else:
+                await idempotency.finish(
+                    self.c, who.caller.app.id, key, idempotency.StoredResponse(status, response_body)
+                )
+        await self._send_signed(send, status, headers, response_body, who.response_secret)
+
+    async def _run(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Runs the route with the body already read, and keeps its answer to sign it."""
+        delivered = False
+
+        async def replay_receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, replay_receive, capture)
+        return status, headers, b"".join(chunks)
+
+    async def _send_signed(
+        self,
+        send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, secret: str
+    ) -> None:
+        timestamp = int(self.c.clock.now().timestamp())
+        nonce = signing.new_nonce()
+        signature = signing.hmac_sign(secret, signing.response_message(timestamp, nonce, body))
+        extra = [
+            (b"content-length", str(len(body)).encode()),
+            (signing.HEADER_TIMESTAMP.lower().encode(), str(timestamp).encode()),
+            (signing.HEADER_NONCE.lower().encode(), nonce.encode()),
+            (signing.HEADER_SIGNATURE.lower().encode(), signature.encode()),
+        ]
+        if not any(k.lower() == b"content-type" for k, _ in headers):
+            extra.append((b"content-type", b"application/json"))
+        await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,95 @@
+"""What every CLI command needs: settings (with ``--data-dir``), logging, a container, a loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import structlog
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tongbao.bootstrap import Container, build_container
+from tongbao.config import Settings
+from tongbao.db import migrate
+from tongbao.db.engine import make_engine
+from tongbao.security.master_key import MasterKey, MasterKeyMissing, load_master_key
+from tongbao.security.secretbox import MasterKeyInvalid
+
+T = TypeVar("T")
+console = Console()
+err = Console(stderr=True)
+
+
+def configure_logging(json_logs: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    configure_logging(settings.log_json)
+    return settings
+
+
+def master_key(settings: Settings, *, demo: bool) -> MasterKey:
+    """The environment's key, else the data dir's demo key (made here only for the demo)."""
+    try:
+        return load_master_key(settings, allow_demo_file=True, create_demo_file=demo)
+    except (MasterKeyMissing, MasterKeyInvalid) as exc:
+        err.print(f"[bold red]Refusing to start:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def production_master_key(settings: Settings) -> MasterKey:
+    """``serve`` outside the demo takes the key from the environment and nowhere else."""
+    try:
+        return load_master_key(settings, allow_demo_file=False, create_demo_file=False)
+    except (MasterKeyMissing, MasterKeyInvalid) as exc:
+        err.print(f"[bold red]Refusing to start:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def require_schema_at_head(settings: Settings) -> None:
+    async def check(engine: AsyncEngine) -> str | None:
+        try:
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    current = asyncio.run(check(make_engine(settings.resolved_database_url())))
+    head = migrate.head_revision()
+    if current != head:
+        err.print(
+            f"[bold red]The database is at revision {current or 'none'}, this Tongbao needs {head}.[/] "
+            "Run `tongbao db upgrade` first."
+        )
+        raise typer.Exit(2)
+
+
+def run_with_container(settings: Settings, key: MasterKey, work: Callable[[Container], Awaitable[T]]) -> T:
+    async def go() -> T:
+        container = build_container(settings, key)
+        try:
+            return await work(container)
+        finally:
+            await container.aclose()
+
+    return asyncio.run(go())

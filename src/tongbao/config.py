@@ -1,0 +1,39 @@
+"""Settings, read once from the environment (prefix ``TONGBAO_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONGBAO_", extra="ignore")
+
+    # Where the embedded database, the demo master key and demo.json live.
+    data_dir: Path = Path(".tongbao")
+    # Empty means the embedded SQLite file ``<data_dir>/tongbao.db``.
+    database_url: str = ""
+    # 32 bytes, urlsafe base64. Required outside the demo.
+    master_key: str = ""
+
+    # Merchant API request signing.
+    signature_window_s: int = Field(default=300, ge=30, le=900)
+    nonce_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    idempotency_ttl_s: int = Field(default=86_400, ge=3_600, le=7 * 86_400)
+    max_body_bytes: int = Field(default=1_048_576, ge=1_024)
+
+    # Merchant onboarding documents.
+    document_max_bytes: int = Field(default=5 * 1_048_576, ge=1_024)
+
+    # App secret rotation: how long the old secret keeps working by default, and at most.
+    secret_overlap_default_s: int = Field(default=86_400, ge=0)
+    secret_overlap_max_s: int = Field(default=7 * 86_400, ge=0)
+
+    log_json: bool = False
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tongbao.db').resolve()}"

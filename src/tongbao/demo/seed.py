@@ -1,0 +1,162 @@
+"""The demo: an active merchant with an app, channel accounts on every channel, and an operator.
+
+Seeding is repeatable: a second start on the same data dir finds what is there, points the
+channel accounts at the current base URL, and writes ``demo.json`` again.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tongbao.bootstrap import Container
+from tongbao.demo.sample_files import tiny_pdf, tiny_png
+from tongbao.errors import Unauthorized
+from tongbao.merchants.app_service import AppService
+from tongbao.merchants.channel_service import ChannelAccountService
+from tongbao.merchants.domain.channel_accounts import AccountMode, Channel
+from tongbao.merchants.domain.documents import DocumentKind
+from tongbao.merchants.domain.onboarding import ReviewAction
+from tongbao.merchants.merchant_service import MerchantService
+from tongbao.merchants.models import App, ChannelAccount, Merchant
+from tongbao.security import samples
+from tongbao.security.operators import OperatorService
+
+DEMO_MERCHANT = "Demo Coffee"
+DEMO_APP = "Demo Shop"
+DEMO_OPERATOR = "demo-admin"
+SEEDER = "demo-seed"
+
+
+@dataclass(frozen=True)
+class DemoState:
+    base_url: str
+    app_id: str
+    app_secret: str
+    merchant_id: str
+    admin_token: str
+
+
+def _account_names() -> dict[Channel, str]:
+    return {channel: f"Demo {channel.value}" for channel in Channel}
+
+
+async def seed_demo(c: Container, base_url: str, demo_file: Path) -> DemoState:
+    previous = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+    async with c.uow() as tx:
+        merchant = await tx.scalar(select(Merchant).where(Merchant.name == DEMO_MERCHANT))
+    if merchant is None:
+        merchant = await _create_merchant(c)
+    async with c.uow() as tx:
+        app = await tx.scalar(select(App).where(App.merchant_id == merchant.id, App.name == DEMO_APP))
+    if app is None:
+        app = (await AppService(c).create(merchant.id, {"name": DEMO_APP})).app
+    caller = await AppService(c).caller(app.id)
+    assert caller is not None and caller.secrets
+    await _ensure_channel_accounts(c, merchant.id, base_url)
+    state = DemoState(
+        base_url=base_url,
+        app_id=app.id,
+        app_secret=caller.secrets[0],
+        merchant_id=merchant.id,
+        admin_token=await _admin_token(c, previous.get("admin_token")),
+    )
+    demo_file.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    demo_file.chmod(0o600)
+    return state
+
+
+async def _create_merchant(c: Container) -> Merchant:
+    service = MerchantService(c)
+    merchant = await service.create(
+        {
+            "name": DEMO_MERCHANT,
+            "legal_name": "演示咖啡（上海）有限公司",
+            "business_license_no": "91310000MA1DEMO001",
+            "contact_name": "Demo Owner",
+            "contact_email": "owner@demo-coffee.example",
+            "contact_phone": "+86 21 5555 0100",
+        },
+        actor=SEEDER,
+    )
+    files = {
+        DocumentKind.BUSINESS_LICENSE: ("business-licence.pdf", "application/pdf", tiny_pdf("营业执照")),
+        DocumentKind.LEGAL_PERSON_ID: ("legal-person-id.png", "image/png", tiny_png(b"id")),
+        DocumentKind.SETTLEMENT_ACCOUNT_PROOF: ("bank-account.pdf", "application/pdf", tiny_pdf("开户许可证")),
+    }
+    for kind, (filename, content_type, content) in files.items():
+        await service.add_document(merchant.id, kind, filename, content_type, content, SEEDER)
+    for action in (ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.ACTIVATE):
+        merchant = await service.transition(merchant.id, action, SEEDER, "demo merchant")
+    return merchant
+
+
+async def _ensure_channel_accounts(c: Container, merchant_id: str, base_url: str) -> None:
+    service = ChannelAccountService(c)
+    for channel, name in _account_names().items():
+        url = f"{base_url}/sim/{channel.value}"
+        async with c.uow() as tx:
+            account = await tx.scalar(select(ChannelAccount).where(ChannelAccount.name == name))
+        if account is None:
+            # UnionPay is the merchant's own account here, the others the platform's shared ones,
+            # so the demo shows both modes.
+            mode = AccountMode.OWN if channel is Channel.UNIONPAY else AccountMode.SHARED
+            config, credentials = _sample_settings(channel)
+            account = await service.create(
+                name=name,
+                channel=channel,
+                mode=mode,
+                merchant_id=merchant_id if mode is AccountMode.OWN else None,
+                base_url=url,
+                config=config,
+                credentials=credentials,
+            )
+        elif account.base_url != url:
+            await service.update(account.id, {"base_url": url})
+        await service.bind(merchant_id, channel, account.id)
+
+
+def _sample_settings(channel: Channel) -> tuple[dict[str, str], dict[str, str]]:
+    """Freshly made keys: the simulators accept any registered key, real channels none of these."""
+    ours, theirs = samples.new_rsa_key(), samples.new_rsa_key()
+    if channel is Channel.WECHATPAY:
+        return (
+            {
+                "mchid": "1900000109",
+                "appid": "wxd678efh567hg6787",
+                "merchant_serial_no": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+                "platform_public_key_id": "PUB_KEY_ID_0119000001092025",
+                "platform_public_key_pem": samples.public_pem(theirs),
+            },
+            {"private_key_pem": samples.private_pem(ours), "apiv3_key": secrets.token_hex(16)},
+        )
+    if channel is Channel.ALIPAY:
+        return (
+            {"app_id": "2021000000000001", "alipay_public_key_pem": samples.public_pem(theirs)},
+            {"app_private_key_pem": samples.private_pem(ours)},
+        )
+    return (
+        {
+            "mer_id": "777290058110048",
+            "unionpay_certificate_pem": samples.self_signed_certificate(theirs, "UnionPay simulator"),
+        },
+        {
+            "signing_private_key_pem": samples.private_pem(ours),
+            "signing_certificate_pem": samples.self_signed_certificate(ours, "777290058110048"),
+        },
+    )
+
+
+async def _admin_token(c: Container, previous: str | None) -> str:
+    operators = OperatorService(c)
+    if previous:
+        try:
+            await operators.authenticate(previous)
+            return previous
+        except Unauthorized:
+            pass
+    return (await operators.reissue(DEMO_OPERATOR)).token

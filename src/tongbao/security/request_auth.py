@@ -1,0 +1,79 @@
+"""Authenticating a merchant API request: who signed it, whether it is fresh, whether it is allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tongbao.bootstrap import Container
+from tongbao.errors import Forbidden, Unauthorized
+from tongbao.merchants.app_service import AppService, Caller
+from tongbao.merchants.domain.apps import ip_allowed
+from tongbao.security import signing
+from tongbao.security.replay import consume_nonce
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    caller: Caller
+    response_secret: str  # the secret that signs the answer: the one the request proved it holds
+
+
+async def authenticate(
+    c: Container, authorization: str | None, method: str, path_and_query: str, body: bytes, client_ip: str | None
+) -> Authenticated:
+    if not authorization:
+        raise Unauthorized(
+            "sign the request: Authorization: TONGBAO-HMAC-SHA256 app_id=…,timestamp=…,nonce=…,signature=…",
+            code="authorization_missing",
+            param="Authorization",
+        )
+    try:
+        auth = signing.parse_authorization(authorization)
+    except signing.MalformedAuthorization as exc:
+        raise Unauthorized(str(exc), code="authorization_malformed", param="Authorization") from exc
+
+    now = int(c.clock.now().timestamp())
+    window = c.settings.signature_window_s
+    if abs(now - auth.timestamp) > window:
+        direction = "in the future" if auth.timestamp > now else "too old"
+        raise Unauthorized(
+            f"timestamp is {direction}: it must be within {window} s of the server's clock ({now})",
+            code="timestamp_out_of_window",
+            param="timestamp",
+        )
+
+    caller = await AppService(c).caller(auth.app_id)
+    if caller is None:
+        raise Unauthorized(f"no app {auth.app_id}", code="app_unknown", param="app_id")
+
+    message = signing.request_message(method, path_and_query, auth.timestamp, auth.nonce, body)
+    if auth.scheme == signing.HMAC_SCHEME:
+        secret = next((s for s in caller.secrets if signing.hmac_verify(s, message, auth.signature)), None)
+        if secret is None:
+            raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
+    else:
+        pem = caller.app.rsa_public_key_pem
+        if not pem:
+            raise Unauthorized(
+                "this app has no RSA public key; sign with TONGBAO-HMAC-SHA256 or register one",
+                code="signature_invalid",
+                param="signature",
+            )
+        if not signing.rsa_verify(pem, message, auth.signature):
+            raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
+        secret = caller.secrets[0]
+
+    await consume_nonce(c, auth.app_id, auth.nonce)
+
+    if not caller.app.enabled:
+        raise Forbidden(f"app {auth.app_id} is disabled", code="app_disabled", param="app_id")
+    if not ip_allowed(caller.app.ip_allowlist, client_ip):
+        raise Forbidden(f"{client_ip} is not on this app's IP allowlist", code="ip_not_allowed")
+    return Authenticated(caller, secret)
+
+
+def _signature_hint() -> str:
+    return (
+        "the signature does not match: sign METHOD\\nPATH_AND_QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n "
+        "with the app secret, over the exact body bytes sent"
+    )
