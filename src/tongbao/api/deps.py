@@ -43,7 +43,8 @@ _operator_bearer = HTTPBearer(scheme_name="OperatorToken", auto_error=False)
 
 
 async def get_operator(
-    container: ContainerDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)]
+    container: ContainerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_operator_bearer)],
 ) -> Operator:
     if credentials is None:
         raise Unauthorized("send Authorization: Bearer <operator token>", code="operator_unauthorized")

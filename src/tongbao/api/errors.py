@@ -15,7 +15,12 @@ from tongbao.errors import TongbaoError
 
 log = structlog.get_logger(__name__)
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def error_payload(status: int, code: str, message: str, param: str | None, request_id: str | None) -> bytes:
@@ -51,10 +56,16 @@ def install_error_handlers(app: FastAPI) -> None:
         if kind == "json_invalid":
             return error_response(request, 400, "body_invalid_json", "the body is not valid JSON", None)
         param = _param_of(tuple(first.get("loc", ())))
-        code = "parameter_missing" if kind == "missing" else "parameter_unknown" if kind == "extra_forbidden" else (
-            "parameter_invalid"
+        code = (
+            "parameter_missing"
+            if kind == "missing"
+            else "parameter_unknown"
+            if kind == "extra_forbidden"
+            else ("parameter_invalid")
         )
-        message = f"{param}: {first.get('msg', 'invalid')}" if param else str(first.get("msg", "invalid body"))
+        message = (
+            f"{param}: {first.get('msg', 'invalid')}" if param else str(first.get("msg", "invalid body"))
+        )
         return error_response(request, 400, code, message, param)
 
     @app.exception_handler(StarletteHTTPException)
@@ -65,7 +76,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
-        return error_response(request, 500, "internal_error", "an internal error occurred; nothing was lost", None)
+        return error_response(
+            request, 500, "internal_error", "an internal error occurred; nothing was lost", None
+        )
 
 
 async def send_error(send: Any, exc: TongbaoError, request_id: str | None) -> None:

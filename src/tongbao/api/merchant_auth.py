@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tongbao.api.errors import send_error
+from tongbao.api.errors import error_payload, send_error
 from tongbao.bootstrap import Container
 from tongbao.errors import PayloadTooLarge, TongbaoError
 from tongbao.security import idempotency, signing
@@ -66,15 +66,21 @@ class MerchantAuthMiddleware:
             who = await authenticate(
                 self.c, _header(scope, b"authorization"), method, pq, body, client[0] if client else None
             )
-            key = _header(scope, b"idempotency-key") if method == "POST" else None
-            stored = None
+        except TongbaoError as exc:
+            # Nobody proved who they are: the answer cannot be signed for anyone.
+            await send_error(send, exc, request_id)
+            return
+        key = _header(scope, b"idempotency-key") if method == "POST" else None
+        stored = None
+        try:
             if key is not None:
                 key = idempotency.check_key(key)
                 stored = await idempotency.begin(
                     self.c, who.caller.app.id, key, idempotency.request_fingerprint(method, pq, body)
                 )
         except TongbaoError as exc:
-            await send_error(send, exc, request_id)
+            error = error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
+            await self._send_signed(send, exc.status, [], error, who.response_secret)
             return
 
         state["caller"] = who.caller
@@ -120,8 +126,7 @@ class MerchantAuthMiddleware:
         return status, headers, b"".join(chunks)
 
     async def _send_signed(
-        self,
-        send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, secret: str
+        self, send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, secret: str
     ) -> None:
         timestamp = int(self.c.clock.now().timestamp())
         nonce = signing.new_nonce()

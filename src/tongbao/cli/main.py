@@ -26,7 +26,7 @@ from tongbao.cli.runtime import (
     run_with_container,
 )
 from tongbao.db import migrate
-from tongbao.demo.seed import DemoState, seed_demo
+from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
 from tongbao.jobs.worker import Worker
 from tongbao.security.secretbox import generate_master_key
 
@@ -43,8 +43,9 @@ DataDirOpt = Annotated[
 
 @app.command()
 def serve(
-    demo: Annotated[bool, typer.Option("--demo", help="Embedded demo: migrate, seed, run the worker in-process.")]
-    = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Embedded demo: migrate, seed, run the worker in-process.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     data_dir: DataDirOpt = None,
@@ -62,7 +63,9 @@ def serve(
     base_url = f"http://{public_host}:{port}"
     if demo:
         demo_file = settings.data_dir / "demo.json"
-        state = run_with_container(settings, key, lambda c: seed_demo(c, base_url, demo_file))
+        token = previous_admin_token(demo_file)
+        state = run_with_container(settings, key, lambda c: seed_demo(c, base_url, token))
+        write_demo_file(demo_file, state)
         _print_demo(state, demo_file)
     container = build_container(settings, key)
     asgi = create_app(container, own_container=True, run_worker=demo)
@@ -79,8 +82,7 @@ def _print_demo(state: DemoState, demo_file: Path) -> None:
         f"[bold]Admin token[/]    {state.admin_token}",
         f"[bold]Credentials[/]    {demo_file.resolve()}",
         "",
-        "Try a signed call:  [cyan]tongbao call GET /v1/me --data-dir "
-        f"{demo_file.parent}[/]",
+        f"Try a signed call:  [cyan]tongbao call GET /v1/me --data-dir {demo_file.parent}[/]",
         f"Operator API:      [cyan]curl -H 'Authorization: Bearer {state.admin_token}' "
         f"{state.base_url}/admin/v1/merchants[/]",
     ]
@@ -171,7 +173,9 @@ def db_current(data_dir: DataDirOpt = None) -> None:
             await engine.dispose()
 
     table = Table("database", "current", "head")
-    table.add_row(_redact(settings.resolved_database_url()), asyncio.run(current()) or "none", migrate.head_revision())
+    table.add_row(
+        _redact(settings.resolved_database_url()), asyncio.run(current()) or "none", migrate.head_revision()
+    )
     console.print(table)
 
 

@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
     def operator_list(data_dir: DataDirOpt = None) -> None:
         """List operators."""
         table = Table("id", "name", "created", "revoked")
-        for o in _run(data_dir, lambda c: OperatorService(c).list()):
+        for o in _run(data_dir, lambda c: OperatorService(c).list_operators()):
             table.add_row(o.id, o.name, f"{o.created_at:%Y-%m-%d %H:%M}", f"{o.revoked_at or ''}")
         console.print(table)
 
@@ -70,16 +70,17 @@ def register(app: typer.Typer) -> None:
     def merchants_list(data_dir: DataDirOpt = None) -> None:
         """List merchants and their review status."""
         table = Table("id", "name", "legal name", "status")
-        for m in _run(data_dir, lambda c: MerchantService(c).list(Page(limit=LIST_LIMIT))):
+        for m in _run(data_dir, lambda c: MerchantService(c).list_merchants(Page(limit=LIST_LIMIT))):
             table.add_row(m.id, m.name, m.legal_name, m.status)
         console.print(table)
 
     @apps.command("list")
-    def apps_list(merchant_id: Annotated[str | None, typer.Option("--merchant")] = None,
-                  data_dir: DataDirOpt = None) -> None:
+    def apps_list(
+        merchant_id: Annotated[str | None, typer.Option("--merchant")] = None, data_dir: DataDirOpt = None
+    ) -> None:
         """List apps."""
         table = Table("id", "merchant", "name", "enabled", "notify url")
-        for a in _run(data_dir, lambda c: AppService(c).list(Page(limit=LIST_LIMIT), merchant_id)):
+        for a in _run(data_dir, lambda c: AppService(c).list_apps(Page(limit=LIST_LIMIT), merchant_id)):
             table.add_row(a.id, a.merchant_id, a.name, "yes" if a.enabled else "no", a.notify_url or "")
         console.print(table)
 
@@ -89,9 +90,16 @@ def register(app: typer.Typer) -> None:
         table = Table("id", "name", "channel", "mode", "owner", "enabled", "base url")
 
         async def rows(c: Container) -> list:  # type: ignore[type-arg]
-            return await ChannelAccountService(c).list(Page(limit=LIST_LIMIT))
+            return await ChannelAccountService(c).list_accounts(Page(limit=LIST_LIMIT))
 
         for a in _run(data_dir, rows):
-            table.add_row(a.id, a.name, a.channel, a.mode, a.merchant_id or "platform",
-                          "yes" if a.enabled else "no", a.base_url)
+            table.add_row(
+                a.id,
+                a.name,
+                a.channel,
+                a.mode,
+                a.merchant_id or "platform",
+                "yes" if a.enabled else "no",
+                a.base_url,
+            )
         console.print(table)

@@ -63,8 +63,15 @@ class TongbaoClient:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def sign(self, method: str, path_and_query: str, body: bytes, *, nonce: str | None = None,
-             timestamp: int | None = None) -> dict[str, str]:
+    def sign(
+        self,
+        method: str,
+        path_and_query: str,
+        body: bytes,
+        *,
+        nonce: str | None = None,
+        timestamp: int | None = None,
+    ) -> dict[str, str]:
         """The Authorization header for a request, signed with RSA if a private key was given."""
         ts = int(self._now()) if timestamp is None else timestamp
         nonce = nonce or signing.new_nonce()
@@ -124,7 +131,9 @@ class TongbaoClient:
             nonce = lowered[signing.HEADER_NONCE.lower()]
             signature = lowered[signing.HEADER_SIGNATURE.lower()]
         except (KeyError, ValueError) as exc:
-            raise ResponseSignatureInvalid("the Tongbao-Timestamp/-Nonce/-Signature headers are missing") from exc
+            raise ResponseSignatureInvalid(
+                "the Tongbao-Timestamp/-Nonce/-Signature headers are missing"
+            ) from exc
         message = signing.response_message(timestamp, nonce, body)
         if not signing.hmac_verify(self.app_secret, message, signature):
             raise ResponseSignatureInvalid("Tongbao's signature does not verify with this app's secret")

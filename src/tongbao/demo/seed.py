@@ -45,8 +45,19 @@ def _account_names() -> dict[Channel, str]:
     return {channel: f"Demo {channel.value}" for channel in Channel}
 
 
-async def seed_demo(c: Container, base_url: str, demo_file: Path) -> DemoState:
-    previous = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+def previous_admin_token(demo_file: Path) -> str | None:
+    if not demo_file.exists():
+        return None
+    token = json.loads(demo_file.read_text()).get("admin_token")
+    return token if isinstance(token, str) else None
+
+
+def write_demo_file(demo_file: Path, state: DemoState) -> None:
+    demo_file.write_text(json.dumps(asdict(state), indent=2) + "\n")
+    demo_file.chmod(0o600)
+
+
+async def seed_demo(c: Container, base_url: str, previous_token: str | None) -> DemoState:
     async with c.uow() as tx:
         merchant = await tx.scalar(select(Merchant).where(Merchant.name == DEMO_MERCHANT))
     if merchant is None:
@@ -63,10 +74,8 @@ async def seed_demo(c: Container, base_url: str, demo_file: Path) -> DemoState:
         app_id=app.id,
         app_secret=caller.secrets[0],
         merchant_id=merchant.id,
-        admin_token=await _admin_token(c, previous.get("admin_token")),
+        admin_token=await _admin_token(c, previous_token),
     )
-    demo_file.write_text(json.dumps(asdict(state), indent=2) + "\n")
-    demo_file.chmod(0o600)
     return state
 
 
@@ -86,7 +95,11 @@ async def _create_merchant(c: Container) -> Merchant:
     files = {
         DocumentKind.BUSINESS_LICENSE: ("business-licence.pdf", "application/pdf", tiny_pdf("营业执照")),
         DocumentKind.LEGAL_PERSON_ID: ("legal-person-id.png", "image/png", tiny_png(b"id")),
-        DocumentKind.SETTLEMENT_ACCOUNT_PROOF: ("bank-account.pdf", "application/pdf", tiny_pdf("开户许可证")),
+        DocumentKind.SETTLEMENT_ACCOUNT_PROOF: (
+            "bank-account.pdf",
+            "application/pdf",
+            tiny_pdf("开户许可证"),
+        ),
     }
     for kind, (filename, content_type, content) in files.items():
         await service.add_document(merchant.id, kind, filename, content_type, content, SEEDER)

@@ -25,7 +25,10 @@ class Worker:
         self.housekeeping_every_s = housekeeping_every_s
 
     async def housekeeping(self) -> dict[str, int]:
-        purged = {"nonces": await purge_nonces(self.c), "idempotency_records": await idempotency.purge(self.c)}
+        purged = {
+            "nonces": await purge_nonces(self.c),
+            "idempotency_records": await idempotency.purge(self.c),
+        }
         if any(purged.values()):
             log.info("housekeeping", **purged)
         return purged

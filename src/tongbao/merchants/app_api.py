@@ -34,7 +34,7 @@ async def create_app(body: AppCreate, c: ContainerDep, _: OperatorDep) -> object
 
 @router.get("", response_model=AppsPublic)
 async def list_apps(c: ContainerDep, _: OperatorDep, page: PageDep, merchant_id: str | None = None) -> object:
-    rows, more = cut(await AppService(c).list(page, merchant_id), page)
+    rows, more = cut(await AppService(c).list_apps(page, merchant_id), page)
     return AppsPublic(data=[AppPublic.model_validate(r) for r in rows], has_more=more)
 
 

@@ -14,11 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.bootstrap import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound
 from tongbao.ids import new_id
-from tongbao.merchants.domain.apps import AppRuleBroken, check_notify_url, check_rsa_public_key, parse_allowlist
+from tongbao.merchants.domain.apps import (
+    AppRuleBroken,
+    check_notify_url,
+    check_rsa_public_key,
+    parse_allowlist,
+)
 from tongbao.merchants.merchant_service import Page, load_merchant
 from tongbao.merchants.models import App, AppSecret, Merchant
 
-SECRET_PREFIX = "tbs_"
+SECRET_PREFIX = "tbs_"  # noqa: S105 - a prefix that makes leaked secrets recognisable
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ class AppService:
     async def create(self, merchant_id: str, fields: dict[str, Any]) -> AppWithSecret:
         fields = _checked({"ip_allowlist": [], **fields})
         now = self.c.clock.now()
-        app = App(id=new_id("app"), merchant_id=merchant_id, enabled=True, created_at=now, updated_at=now, **fields)
+        app = App(
+            id=new_id("app"), merchant_id=merchant_id, enabled=True, created_at=now, updated_at=now, **fields
+        )
         async with self.c.uow() as tx:
             await load_merchant(tx, merchant_id)
             if await tx.scalar(select(App.id).where(App.merchant_id == merchant_id, App.name == app.name)):
@@ -106,7 +113,7 @@ class AppService:
         async with self.c.uow() as tx:
             return await load_app(tx, app_id)
 
-    async def list(self, page: Page, merchant_id: str | None = None) -> list[App]:
+    async def list_apps(self, page: Page, merchant_id: str | None = None) -> list[App]:
         stmt = select(App).order_by(App.id).limit(page.limit)
         if page.starting_after:
             stmt = stmt.where(App.id > page.starting_after)
@@ -124,7 +131,9 @@ class AppService:
             app = await load_app(tx, app_id, lock=True)
             new_name = fields.get("name")
             if new_name and new_name != app.name:
-                taken = await tx.scalar(select(App.id).where(App.merchant_id == app.merchant_id, App.name == new_name))
+                taken = await tx.scalar(
+                    select(App.id).where(App.merchant_id == app.merchant_id, App.name == new_name)
+                )
                 if taken:
                     raise _name_taken(new_name)
             for key, value in fields.items():
@@ -183,7 +192,9 @@ class AppService:
     async def _live_secrets(tx: AsyncSession, app_id: str, now: datetime) -> list[AppSecret]:
         stmt = (
             select(AppSecret)
-            .where(AppSecret.app_id == app_id, or_(AppSecret.expires_at.is_(None), AppSecret.expires_at > now))
+            .where(
+                AppSecret.app_id == app_id, or_(AppSecret.expires_at.is_(None), AppSecret.expires_at > now)
+            )
             .order_by(AppSecret.created_at.desc(), AppSecret.id.desc())
         )
         return list((await tx.scalars(stmt)).all())

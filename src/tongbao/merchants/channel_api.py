@@ -52,7 +52,7 @@ async def list_channel_accounts(
     channel: Channel | None = None,
     merchant_id: str | None = None,
 ) -> object:
-    rows, more = cut(await ChannelAccountService(c).list(page, channel, merchant_id), page)
+    rows, more = cut(await ChannelAccountService(c).list_accounts(page, channel, merchant_id), page)
     return ChannelAccountsPublic(data=[_public(r) for r in rows], has_more=more)
 
 

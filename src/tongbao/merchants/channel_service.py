@@ -109,7 +109,7 @@ class ChannelAccountService:
         async with self.c.uow() as tx:
             return await load_account(tx, account_id)
 
-    async def list(
+    async def list_accounts(
         self, page: Page, channel: Channel | None = None, merchant_id: str | None = None
     ) -> list[ChannelAccount]:
         stmt = select(ChannelAccount).order_by(ChannelAccount.id).limit(page.limit)
@@ -199,7 +199,9 @@ class ChannelAccountService:
             await load_merchant(tx, merchant_id, lock=True)
             binding = await tx.get(MerchantChannelBinding, (merchant_id, channel.value))
             if binding is None:
-                raise NotFound(f"merchant {merchant_id} has no {channel.value} account bound", param="channel")
+                raise NotFound(
+                    f"merchant {merchant_id} has no {channel.value} account bound", param="channel"
+                )
             await tx.delete(binding)
             await tx.commit()
 

@@ -37,7 +37,7 @@ async def create_merchant(body: MerchantCreate, c: ContainerDep, operator: Opera
 async def list_merchants(
     c: ContainerDep, _: OperatorDep, page: PageDep, status: MerchantStatus | None = None
 ) -> object:
-    rows, more = cut(await MerchantService(c).list(page, status), page)
+    rows, more = cut(await MerchantService(c).list_merchants(page, status), page)
     return MerchantsPublic(data=[MerchantPublic.model_validate(r) for r in rows], has_more=more)
 
 
@@ -48,7 +48,9 @@ async def get_merchant(merchant_id: str, c: ContainerDep, _: OperatorDep) -> obj
 
 @router.patch("/{merchant_id}", response_model=MerchantPublic)
 async def update_merchant(merchant_id: str, body: MerchantUpdate, c: ContainerDep, _: OperatorDep) -> object:
-    return await MerchantService(c).update(merchant_id, body.model_dump(exclude_unset=True, exclude_none=True))
+    return await MerchantService(c).update(
+        merchant_id, body.model_dump(exclude_unset=True, exclude_none=True)
+    )
 
 
 def _review_route(action: ReviewAction) -> None:

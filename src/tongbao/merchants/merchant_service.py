@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from tongbao.bootstrap import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
@@ -90,7 +90,7 @@ class MerchantService:
         async with self.c.uow() as tx:
             return await load_merchant(tx, merchant_id)
 
-    async def list(self, page: Page, status: MerchantStatus | None = None) -> list[Merchant]:
+    async def list_merchants(self, page: Page, status: MerchantStatus | None = None) -> list[Merchant]:
         stmt = select(Merchant).order_by(Merchant.id).limit(page.limit)
         if page.starting_after:
             stmt = stmt.where(Merchant.id > page.starting_after)
@@ -157,7 +157,11 @@ class MerchantService:
     async def events(self, merchant_id: str) -> list[MerchantEvent]:
         async with self.c.uow() as tx:
             await load_merchant(tx, merchant_id)
-            stmt = select(MerchantEvent).where(MerchantEvent.merchant_id == merchant_id).order_by(MerchantEvent.id)
+            stmt = (
+                select(MerchantEvent)
+                .where(MerchantEvent.merchant_id == merchant_id)
+                .order_by(MerchantEvent.id)
+            )
             return list((await tx.scalars(stmt)).all())
 
     async def add_document(
@@ -170,7 +174,9 @@ class MerchantService:
         actor: str,
     ) -> MerchantDocument:
         try:
-            checked = check_document(kind, filename, content_type, content, self.c.settings.document_max_bytes)
+            checked = check_document(
+                kind, filename, content_type, content, self.c.settings.document_max_bytes
+            )
         except DocumentRejected as exc:
             raise _DOCUMENT_ERRORS[exc.code](str(exc), code=exc.code, param="file") from exc
         async with self.c.uow() as tx:

@@ -104,7 +104,9 @@ class AppCreate(In):
     merchant_id: str
     name: Name
     notify_url: str | None = None
-    ip_allowlist: IpEntries = Field(default_factory=list, description="IPs or CIDR networks; empty allows all")
+    ip_allowlist: IpEntries = Field(
+        default_factory=list, description="IPs or CIDR networks; empty allows all"
+    )
     rsa_public_key_pem: str | None = Field(default=None, description="enables TONGBAO-RSA-SHA256 signing")
 
 
@@ -175,7 +177,9 @@ class ChannelAccountPublic(Out):
     merchant_id: str | None
     base_url: str
     config: dict[str, str]
-    credential_fields: list[str] = Field(description="which secrets are stored; their values are never returned")
+    credential_fields: list[str] = Field(
+        description="which secrets are stored; their values are never returned"
+    )
     enabled: bool
     created_at: datetime
     updated_at: datetime

@@ -34,7 +34,8 @@ def request_fingerprint(method: str, path_and_query: str, body: bytes) -> str:
 def check_key(key: str) -> str:
     if not _KEY.fullmatch(key):
         raise InvalidRequest(
-            "Idempotency-Key is 1-255 visible ASCII characters", code="idempotency_key_invalid",
+            "Idempotency-Key is 1-255 visible ASCII characters",
+            code="idempotency_key_invalid",
             param="Idempotency-Key",
         )
     return key
@@ -55,7 +56,9 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
     async with c.uow() as tx:
         await tx.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key, IdempotencyRecord.expires_at <= now
+                IdempotencyRecord.app_id == app_id,
+                IdempotencyRecord.key == key,
+                IdempotencyRecord.expires_at <= now,
             )
         )
         tx.add(record)
@@ -69,7 +72,9 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
             select(IdempotencyRecord).where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)
         )
     if existing is None:  # the holder abandoned it between our two looks; the client may retry
-        raise Conflict("a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress")
+        raise Conflict(
+            "a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress"
+        )
     if existing.request_sha256 != fingerprint:
         raise Conflict(
             "this Idempotency-Key was used with a different request",
@@ -77,7 +82,9 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
             param="Idempotency-Key",
         )
     if existing.status_code is None or existing.response_body is None:
-        raise Conflict("a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress")
+        raise Conflict(
+            "a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress"
+        )
     return StoredResponse(existing.status_code, existing.response_body)
 
 

@@ -15,7 +15,7 @@ from tongbao.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from tongbao.ids import new_id
 from tongbao.security.models import Operator
 
-TOKEN_PREFIX = "tbo_"
+TOKEN_PREFIX = "tbo_"  # noqa: S105 - a prefix that makes leaked tokens recognisable
 _NAME = re.compile(r"[A-Za-z0-9_.@\-]{1,100}")
 
 
@@ -52,7 +52,7 @@ class OperatorService:
                 raise Conflict(f"an operator named {name!r} exists", code="name_taken", param="name") from exc
         return IssuedToken(operator, token)
 
-    async def list(self) -> list[Operator]:
+    async def list_operators(self) -> list[Operator]:
         async with self.c.uow() as tx:
             return list((await tx.scalars(select(Operator).order_by(Operator.id))).all())
 

@@ -21,7 +21,11 @@ async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
                 RequestNonce.app_id == app_id, RequestNonce.nonce == nonce, RequestNonce.expires_at <= now
             )
         )
-        tx.add(RequestNonce(app_id=app_id, nonce=nonce, expires_at=now + timedelta(seconds=c.settings.nonce_ttl_s)))
+        tx.add(
+            RequestNonce(
+                app_id=app_id, nonce=nonce, expires_at=now + timedelta(seconds=c.settings.nonce_ttl_s)
+            )
+        )
         try:
             await tx.commit()
         except IntegrityError as exc:
@@ -30,6 +34,8 @@ async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
 
 async def purge_nonces(c: Container, before: datetime | None = None) -> int:
     async with c.uow() as tx:
-        result = await tx.execute(delete(RequestNonce).where(RequestNonce.expires_at <= (before or c.clock.now())))
+        result = await tx.execute(
+            delete(RequestNonce).where(RequestNonce.expires_at <= (before or c.clock.now()))
+        )
         await tx.commit()
     return int(getattr(result, "rowcount", 0) or 0)

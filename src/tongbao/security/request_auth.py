@@ -19,7 +19,12 @@ class Authenticated:
 
 
 async def authenticate(
-    c: Container, authorization: str | None, method: str, path_and_query: str, body: bytes, client_ip: str | None
+    c: Container,
+    authorization: str | None,
+    method: str,
+    path_and_query: str,
+    body: bytes,
+    client_ip: str | None,
 ) -> Authenticated:
     if not authorization:
         raise Unauthorized(

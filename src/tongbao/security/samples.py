@@ -22,9 +22,11 @@ def private_pem(key: rsa.RSAPrivateKey) -> str:
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def self_signed_certificate(key: rsa.RSAPrivateKey, common_name: str, days: int = 3650) -> str:

@@ -49,7 +49,9 @@ def ip_allowed(allowlist: Iterable[str], client_ip: str | None) -> bool:
 def check_notify_url(url: str, param: str = "notify_url") -> str:
     parts = urlsplit(url)
     if len(url) > NOTIFY_URL_MAX_LEN or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AppRuleBroken(param, f"{param} must be an http(s) URL of at most {NOTIFY_URL_MAX_LEN} characters")
+        raise AppRuleBroken(
+            param, f"{param} must be an http(s) URL of at most {NOTIFY_URL_MAX_LEN} characters"
+        )
     return url
 
 

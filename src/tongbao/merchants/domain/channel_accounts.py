@@ -119,9 +119,7 @@ CREDENTIAL_FIELDS: Final[dict[Channel, tuple[Field, ...]]] = {
 }
 
 
-def _check_fields(
-    fields: tuple[Field, ...], values: Mapping[str, object], prefix: str
-) -> dict[str, str]:
+def _check_fields(fields: tuple[Field, ...], values: Mapping[str, object], prefix: str) -> dict[str, str]:
     known = {f.name for f in fields}
     for name in values:
         if name not in known:
@@ -174,7 +172,9 @@ def check_base_url(url: str) -> str:
 def check_owner(mode: AccountMode, merchant_id: str | None) -> None:
     if mode is AccountMode.OWN and not merchant_id:
         raise CredentialProblem(
-            "parameter_missing", "merchant_id", "an own account belongs to a merchant: merchant_id is required"
+            "parameter_missing",
+            "merchant_id",
+            "an own account belongs to a merchant: merchant_id is required",
         )
     if mode is AccountMode.SHARED and merchant_id:
         raise CredentialProblem(

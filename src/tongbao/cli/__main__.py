@@ -1,0 +1,3 @@
+from tongbao.cli.main import main
+
+main()

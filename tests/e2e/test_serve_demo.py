@@ -1,0 +1,109 @@
+"""``tongbao serve --demo`` as a newcomer runs it: a real process, a real port, demo.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tongbao.client import TongbaoClient
+
+from ..support.databases import backends, throwaway_database
+
+TONGBAO = [sys.executable, "-m", "tongbao.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAO_")}
+    env["TONGBAO_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["TONGBAO_DATABASE_URL"] = database_url
+    return env
+
+
+@pytest.fixture(params=backends())
+def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    data_dir = tmp_path / "data"
+    with throwaway_database(request.param, tmp_path) as url:
+        env = cli_env(data_dir, None if request.param == "sqlite" else url)
+        port = free_port()
+        log = (tmp_path / "serve.log").open("w")
+        server = subprocess.Popen(
+            [*TONGBAO, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, (tmp_path / "serve.log").read_text()
+                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+                time.sleep(0.2)
+            yield data_dir, env
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            log.close()
+
+
+@pytest.mark.slow
+def test_demo_serves_a_signed_me_and_refuses_a_replay(demo: tuple[Path, dict[str, str]]) -> None:
+    data_dir, env = demo
+    state = json.loads((data_dir / "demo.json").read_text())
+    assert set(state) == {"base_url", "app_id", "app_secret", "merchant_id", "admin_token"}
+
+    with TongbaoClient.from_demo(data_dir / "demo.json") as client:
+        authorization = client.sign("GET", "/v1/me", b"")
+        first = httpx.get(state["base_url"] + "/v1/me", headers=authorization)
+        assert first.status_code == 200
+        client.verify_response(first)  # raises unless Tongbao's signature verifies
+        assert first.json()["merchant"]["id"] == state["merchant_id"]
+        assert first.json()["merchant"]["status"] == "active"
+
+        replay = httpx.get(state["base_url"] + "/v1/me", headers=authorization)
+        assert replay.status_code == 401
+        assert replay.json()["error"]["code"] == "replayed_request"
+
+    admin = httpx.get(
+        state["base_url"] + "/admin/v1/channel-accounts",
+        headers={"Authorization": f"Bearer {state['admin_token']}"},
+    )
+    channels = {a["channel"]: a for a in admin.json()["data"]}
+    assert set(channels) == {"wechatpay", "alipay", "unionpay"}
+    assert channels["wechatpay"]["base_url"] == state["base_url"] + "/sim/wechatpay"
+
+    # Another command on the same data dir works on the same database.
+    listed = subprocess.run(
+        [*TONGBAO, "merchants", "list"], env=env, capture_output=True, text=True, check=True
+    )
+    assert state["merchant_id"][:20] in listed.stdout and "active" in listed.stdout
+
+
+@pytest.mark.slow
+def test_production_start_without_a_master_key_refuses(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, None)
+    result = subprocess.run(
+        [*TONGBAO, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "TONGBAO_MASTER_KEY" in result.stderr + result.stdout
