@@ -21,7 +21,6 @@ from tongbao.cli.runtime import (
     err,
     load_settings,
     master_key,
-    production_master_key,
     require_schema_at_head,
     run_with_container,
 )
@@ -57,7 +56,7 @@ def serve(
         key = master_key(settings, demo=True)
         migrate.upgrade(settings.resolved_database_url())
     else:
-        key = production_master_key(settings)
+        key = master_key(settings, demo=False, production_server=True)
         require_schema_at_head(settings)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - just a display name
     base_url = f"http://{public_host}:{port}"

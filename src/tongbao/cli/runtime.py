@@ -49,19 +49,13 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     return settings
 
 
-def master_key(settings: Settings, *, demo: bool) -> MasterKey:
-    """The environment's key, else the data dir's demo key (made here only for the demo)."""
-    try:
-        return load_master_key(settings, allow_demo_file=True, create_demo_file=demo)
-    except (MasterKeyMissing, MasterKeyInvalid) as exc:
-        err.print(f"[bold red]Refusing to start:[/] {exc}")
-        raise typer.Exit(2) from exc
+def master_key(settings: Settings, *, demo: bool, production_server: bool = False) -> MasterKey:
+    """The environment's key; else the data dir's demo key (made here only for the demo).
 
-
-def production_master_key(settings: Settings) -> MasterKey:
-    """``serve`` outside the demo takes the key from the environment and nowhere else."""
+    A production server takes the key from the environment and nowhere else.
+    """
     try:
-        return load_master_key(settings, allow_demo_file=False, create_demo_file=False)
+        return load_master_key(settings, allow_demo_file=not production_server, create_demo_file=demo)
     except (MasterKeyMissing, MasterKeyInvalid) as exc:
         err.print(f"[bold red]Refusing to start:[/] {exc}")
         raise typer.Exit(2) from exc
