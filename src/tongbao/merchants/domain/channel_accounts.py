@@ -46,7 +46,10 @@ class CredentialProblem(Exception):
 
 
 def _rsa_private_key(value: str) -> None:
-    key = load_pem_private_key(value.encode(), password=None)
+    try:
+        key = load_pem_private_key(value.encode(), password=None)
+    except TypeError as exc:  # an encrypted key: we cannot sign with it, and take no passphrase
+        raise ValueError("the private key must not be encrypted") from exc
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
         raise ValueError("an RSA private key of at least 2048 bits is required")
 
@@ -176,7 +179,7 @@ def check_owner(mode: AccountMode, merchant_id: str | None) -> None:
             "merchant_id",
             "an own account belongs to a merchant: merchant_id is required",
         )
-    if mode is AccountMode.SHARED and merchant_id:
+    if mode is AccountMode.SHARED and merchant_id is not None:
         raise CredentialProblem(
             "parameter_invalid", "merchant_id", "a shared account belongs to the platform: omit merchant_id"
         )
