@@ -232,6 +232,11 @@ BAD_FIELDS = [
     ({"business_license_no": "9" * 21}, "business_license_no", "parameter_invalid"),
     ({"contact_phone": "call me"}, "contact_phone", "parameter_invalid"),
     ({"contact_phone": "123"}, "contact_phone", "parameter_invalid"),
+    # PostgreSQL cannot store NUL; it used to be accepted and then fail there with a 500.
+    ({"name": "Acme\u0000"}, "name", "parameter_invalid"),
+    ({"legal_name": "Acme\u0000 Ltd."}, "legal_name", "parameter_invalid"),
+    ({"contact_name": "Li\u0000"}, "contact_name", "parameter_invalid"),
+    ({"contact_email": "li\u0000@shop.example"}, "contact_email", "parameter_invalid"),
     ({"status": "active"}, "status", "parameter_unknown"),
     ({"website": "https://shop.example"}, "website", "parameter_unknown"),
 ]
@@ -394,6 +399,7 @@ def test_reject_and_suspend_need_a_reason(
     [
         ({"reason": "r" * 501}, "reason", "parameter_invalid"),
         ({"reason": 7}, "reason", "parameter_invalid"),
+        ({"reason": "blurry\u0000scan"}, "reason", "parameter_invalid"),
         ({"reason": "fine", "severity": "high"}, "severity", "parameter_unknown"),
     ],
 )
@@ -492,6 +498,21 @@ def test_stored_filenames_lose_their_directories(admin: httpx.Client, filename: 
     doc = ok(upload(admin, m["id"], "business_license", PDF, filename=filename), 201)
     assert doc["filename"] == kept
     assert documents_of(admin, m["id"])[0]["filename"] == kept
+
+
+def test_a_nul_in_a_filename_is_dropped(admin: httpx.Client) -> None:
+    # httpx would percent-encode the NUL; a hand-made multipart body carries it raw.
+    m = create_merchant(admin)
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\nbusiness_license\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="lic\x00ence.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + PDF + b"\r\n--b--\r\n"
+    )
+    headers = {"Content-Type": "multipart/form-data; boundary=b"}
+    doc = ok(admin.post(f"{BASE}/{m['id']}/documents", content=body, headers=headers), 201)
+    assert doc["filename"] == "licence.pdf"
+    assert documents_of(admin, m["id"]) == [doc]
+    assert download(admin, m["id"], doc["id"]).content == PDF
 
 
 def test_declared_type_parameters_and_case_are_ignored(admin: httpx.Client) -> None:

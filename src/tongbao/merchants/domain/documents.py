@@ -71,7 +71,8 @@ def check_document(
             "document_type_unsupported",
             f"the file says it is {declared} but its content is {actual or 'not an accepted type'}",
         )
-    name = filename.strip().replace("\\", "/").rsplit("/", 1)[-1][:FILENAME_MAX_LEN] or "document"
+    name = filename.replace("\x00", "").strip().replace("\\", "/").rsplit("/", 1)[-1][:FILENAME_MAX_LEN]
+    name = name or "document"
     return CheckedDocument(kind, name, actual, len(content), hashlib.sha256(content).hexdigest())
 
 
