@@ -242,7 +242,10 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize(("fields", "param", "code"), BAD_FIELDS)
+BAD_FIELD_IDS = [f"{param}={next(iter(fields.values()))!r}"[:40] for fields, param, _ in BAD_FIELDS]
+
+
+@pytest.mark.parametrize(("fields", "param", "code"), BAD_FIELDS, ids=BAD_FIELD_IDS)
 def test_bad_create_input_creates_nothing(
     admin: httpx.Client, fields: dict[str, Any], param: str, code: str
 ) -> None:
@@ -271,7 +274,7 @@ def test_a_body_that_is_not_json_creates_nothing(admin: httpx.Client) -> None:
     assert merchants_of(admin) == []
 
 
-@pytest.mark.parametrize(("fields", "param", "code"), BAD_FIELDS)
+@pytest.mark.parametrize(("fields", "param", "code"), BAD_FIELDS, ids=BAD_FIELD_IDS)
 def test_bad_update_input_changes_nothing(
     admin: httpx.Client, fields: dict[str, Any], param: str, code: str
 ) -> None:
