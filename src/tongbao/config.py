@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     secret_overlap_default_s: int = Field(default=86_400, ge=0)
     secret_overlap_max_s: int = Field(default=7 * 86_400, ge=0)
 
+    # Where payers and channels reach this server (cashier links, channel callback URLs).
+    # Empty: the address ``serve`` listens on.
+    public_base_url: str = ""
+    # The cashier links a QR code to the simulator's payer page (the embedded demo only).
+    demo_payer_links: bool = False
+
+    # Outbound calls: to the channels, and to merchants' notify URLs.
+    channel_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    notify_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # At most this many deliveries run at once to one merchant endpoint, so a slow one holds
+    # only its own share of the worker.
+    notify_per_endpoint: int = Field(default=4, ge=1, le=64)
+
     log_json: bool = False
 
     def resolved_database_url(self) -> str:

@@ -3,11 +3,12 @@
     TongbaoError                      code, HTTP status, message, param
     ├── InvalidRequest (400)          bad input: parameter_invalid, parameter_missing, …
     ├── Unauthorized (401)            authorization_missing, signature_invalid, replayed_request, …
-    ├── Forbidden (403)               app_disabled, ip_not_allowed
+    ├── Forbidden (403)               app_disabled, ip_not_allowed, merchant_not_active
     ├── NotFound (404)                resource_missing
     ├── Conflict (409)                name_taken, transition_invalid, idempotency_key_reused, …
     ├── PayloadTooLarge (413)         payload_too_large, document_too_large
-    └── UnsupportedMediaType (415)    document_type_unsupported
+    ├── UnsupportedMediaType (415)    document_type_unsupported
+    └── ChannelUnavailable (502)      channel_unavailable: the channel's answer is not known
 
 The API turns each into ``{"error": {"code", "message", "param", "request_id"}}``.
 """
@@ -59,3 +60,10 @@ class PayloadTooLarge(TongbaoError):
 class UnsupportedMediaType(TongbaoError):
     status = 415
     default_code = "unsupported_media_type"
+
+
+class ChannelUnavailable(TongbaoError):
+    """The channel did not answer, or not clearly: nothing is concluded, the caller may retry."""
+
+    status = 502
+    default_code = "channel_unavailable"

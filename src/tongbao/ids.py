@@ -15,6 +15,13 @@ PREFIXES: Final = {
     "channel_account": "ca",
     "operator": "op",
     "request": "req",
+    "payment": "pay",
+    "attempt": "pat",
+    "job": "job",
+    "event": "evt",
+    "delivery": "ndl",
+    "case": "exc",
+    "alert": "alr",
 }
 
 

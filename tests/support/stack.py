@@ -9,6 +9,8 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from tongbao.api.app import create_app
+from tongbao.jobs.registry import build_worker
+from tongbao.jobs.worker import Worker
 from tongbao.bootstrap import Container, build_container
 from tongbao.config import Settings
 from tongbao.db import migrate
@@ -16,6 +18,8 @@ from tongbao.db.registry import metadata
 from tongbao.security.master_key import MasterKey
 from tongbao.security.operators import OperatorService
 from tongbao.security.secretbox import decode_master_key, generate_master_key
+from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
+from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
 from .live_server import LiveServer
 
@@ -44,15 +48,33 @@ class Stack:
     container: Container
     server: LiveServer
     clock: MovableClock
+    wechatpay: WeChatPaySimulator
+    worker: Worker
 
     @property
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def wechatpay_url(self) -> str:
+        return f"{self.server.url}/sim/wechatpay"
+
+    def run_jobs(self) -> int:
+        """Runs every job due now, as a worker process would, and returns how many ran."""
+
+        async def due() -> int:
+            await self.worker.ensure_periodic()
+            return await self.worker.run_due()
+
+        return self.server.run(due())
+
     def reset(self) -> None:
         self.clock.offset = timedelta()
 
         async def empty() -> None:
+            # Callbacks still in flight from the last test, and its faults, end here.
+            await self.wechatpay.aclose()
+            self.wechatpay.faults.clear()
             async with self.container.uow() as tx:
                 for table in reversed(metadata.sorted_tables):
                     await tx.execute(delete(table))
@@ -65,8 +87,23 @@ class Stack:
 def start_stack(backend: str, database_url: str, workdir: Path) -> Stack:
     migrate.upgrade(database_url)
     key_text = generate_master_key()
-    settings = Settings(data_dir=workdir, database_url=database_url, master_key=key_text)
+    # Short outbound timeouts keep the tests of slow channels and dead endpoints quick.
+    settings = Settings(
+        data_dir=workdir,
+        database_url=database_url,
+        master_key=key_text,
+        channel_timeout_s=2.0,
+        notify_timeout_s=2.0,
+    )
     clock = MovableClock()
     container = build_container(settings, MasterKey(decode_master_key(key_text), "environment"), clock=clock)
-    server = LiveServer(create_app(container, own_container=True)).start()
-    return Stack(backend, database_url, key_text, container, server, clock)
+    wechatpay = create_wechatpay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
+    server = LiveServer(create_app(container, own_container=True, simulators={"wechatpay": wechatpay}))
+    settings.public_base_url = server.url
+    server.start()
+    worker = build_worker(container, owner="test-worker", lease_s=60.0)
+    return Stack(backend, database_url, key_text, container, server, clock, wechatpay.state.simulator, worker)
+
+
+# The simulator retries unanswered callbacks quickly here, and not forever.
+CALLBACK_RETRIES_S = (0.2, 0.2, 0.5)

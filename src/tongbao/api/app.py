@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -15,8 +16,14 @@ from tongbao.api.errors import install_error_handlers
 from tongbao.api.merchant_auth import MerchantAuthMiddleware
 from tongbao.api.middleware import DOCUMENT_UPLOAD, BodyLimitMiddleware, RequestIdMiddleware
 from tongbao.bootstrap import Container
-from tongbao.jobs.worker import Worker
-from tongbao.merchants import app_api, channel_api, echo_api, me_api, merchant_api
+from tongbao.cases import api as cases_api
+from tongbao.console import cashier
+from tongbao.jobs.registry import build_worker
+from tongbao.merchants import app_api, channel_api, echo_api, me_api, merchant_api, methods_api
+from tongbao.notify import api as notify_api
+from tongbao.payments import admin_api as payments_admin_api
+from tongbao.payments import api as payments_api
+from tongbao.payments import callback_api
 
 DESCRIPTION = """
 Tongbao's merchant API (`/v1`, signed by apps) and operator API (`/admin/v1`, bearer token).
@@ -38,19 +45,29 @@ def _body_limit(c: Container) -> Callable[[str], int]:
     return limit_for
 
 
-def create_app(container: Container, *, own_container: bool = False, run_worker: bool = False) -> FastAPI:
-    """``run_worker`` runs the worker inside the server process (the embedded demo)."""
+def create_app(
+    container: Container,
+    *,
+    own_container: bool = False,
+    run_worker: bool = False,
+    simulators: Mapping[str, Any] | None = None,
+) -> FastAPI:
+    """``run_worker`` runs the worker inside the server process (the embedded demo); ``simulators``
+    (name -> ASGI app with ``state.simulator``) are mounted under ``/sim/<name>``."""
+    mounted = dict(simulators or {})
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(Worker(container).run(stop)) if run_worker else None
+        task = asyncio.create_task(build_worker(container).run(stop)) if run_worker else None
         try:
             yield
         finally:
             stop.set()
             if task is not None:
                 await task
+            for sim in mounted.values():
+                await sim.state.simulator.aclose()
             if own_container:
                 await container.aclose()
 
@@ -70,8 +87,18 @@ def create_app(container: Container, *, own_container: bool = False, run_worker:
         merchant_api.router,
         app_api.router,
         channel_api.router,
+        methods_api.router,
+        payments_api.router,
+        payments_admin_api.router,
+        callback_api.router,
+        notify_api.router,
+        notify_api.admin_router,
+        cases_api.router,
+        cashier.router,
     ):
         app.include_router(router)
+    for name, sim in mounted.items():
+        app.mount(f"/sim/{name}", sim)
     # Added innermost first: a request meets RequestId, then BodyLimit, then MerchantAuth.
     app.add_middleware(MerchantAuthMiddleware, container=container)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(container))

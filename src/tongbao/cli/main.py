@@ -26,7 +26,7 @@ from tongbao.cli.runtime import (
 )
 from tongbao.db import migrate
 from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
-from tongbao.jobs.worker import Worker
+from tongbao.jobs.registry import build_worker
 from tongbao.security.secretbox import generate_master_key
 
 app = typer.Typer(help="Tongbao (通宝) payment gateway.", no_args_is_help=True, add_completion=False)
@@ -90,7 +90,7 @@ def _print_demo(state: DemoState, demo_file: Path) -> None:
 
 @app.command()
 def worker(data_dir: DataDirOpt = None) -> None:
-    """Run background work (housekeeping now; jobs as they arrive) until SIGINT/SIGTERM."""
+    """Run the durable jobs (notifications, channel queries, expiry, housekeeping) until SIGINT/SIGTERM."""
     settings = load_settings(data_dir)
     key = master_key(settings, demo=False)
     require_schema_at_head(settings)
@@ -100,7 +100,7 @@ def worker(data_dir: DataDirOpt = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await Worker(c).run(stop)
+        await build_worker(c).run(stop)
 
     run_with_container(settings, key, run)
 

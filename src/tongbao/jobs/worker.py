@@ -1,45 +1,143 @@
-"""The worker: runs Tongbao's background work until told to stop.
+"""The worker: claims due jobs and runs their handlers, a bounded number at a time.
 
-Today that is housekeeping (spent nonces and idempotency records past their time); the durable
-job table plugs in here. ``tongbao worker`` runs it alone; ``tongbao serve --demo`` runs it inside
-the server process.
+``tongbao worker`` runs it alone (any number of them, on PostgreSQL); ``tongbao serve --demo``
+runs one inside the server process. Handlers are idempotent: a job may run again after a crash,
+and what it does must then happen once. A handler returns ``None`` when the job is done, or
+``RetryAt`` to be run again later; an exception backs off and retries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
 from tongbao.bootstrap import Container
-from tongbao.security import idempotency
-from tongbao.security.replay import purge_nonces
+from tongbao.jobs import queue
+from tongbao.jobs.queue import ClaimedJob
 
 log = structlog.get_logger(__name__)
 
 
-class Worker:
-    def __init__(self, c: Container, *, housekeeping_every_s: float = 60.0) -> None:
-        self.c = c
-        self.housekeeping_every_s = housekeeping_every_s
+@dataclass(frozen=True)
+class RetryAt:
+    at: datetime
+    counts: bool = True  # False: the job did not really run (e.g. its endpoint was busy)
 
-    async def housekeeping(self) -> dict[str, int]:
-        purged = {
-            "nonces": await purge_nonces(self.c),
-            "idempotency_records": await idempotency.purge(self.c),
-        }
-        if any(purged.values()):
-            log.info("housekeeping", **purged)
-        return purged
+
+Handler = Callable[[Container, ClaimedJob], Awaitable[RetryAt | None]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    kind: str
+    every_s: int
+
+
+def _owner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(object()):x}"[:64]
+
+
+class Worker:
+    def __init__(
+        self,
+        c: Container,
+        handlers: Mapping[str, Handler],
+        periodic: Sequence[Periodic] = (),
+        *,
+        concurrency: int = 16,
+        lease_s: float = 120.0,
+        poll_s: float = 1.0,
+        owner: str | None = None,
+    ) -> None:
+        self.c = c
+        self.handlers = dict(handlers)
+        self.periodic = tuple(periodic)
+        self.concurrency = concurrency
+        self.lease_s = lease_s
+        # A handler may take most of its lease; past that another worker could start it too.
+        self.run_timeout_s = lease_s * 0.75
+        self.poll_s = poll_s
+        self.owner = owner or _owner_name()
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def ensure_periodic(self) -> None:
+        now = self.c.clock.now()
+        async with self.c.uow() as tx:
+            for p in self.periodic:
+                await queue.enqueue(
+                    tx, p.kind, {}, now=now, dedupe_key=f"periodic:{p.kind}", every_s=p.every_s
+                )
+            await tx.commit()
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            await queue.fail(self.c, job, f"no handler for job kind {job.kind!r}")
+            return
+        try:
+            outcome = await asyncio.wait_for(handler(self.c, job), timeout=self.run_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the job and retried
+            log.warning("job failed", job_id=job.id, kind=job.kind, attempt=job.attempts, error=repr(exc))
+            await queue.fail(self.c, job, repr(exc))
+            return
+        if outcome is None:
+            await queue.finish(self.c, job)
+        else:
+            await queue.retry_at(self.c, job, outcome.at, counts=outcome.counts)
+
+    async def _claim_and_start(self) -> int:
+        free = self.concurrency - len(self._running)
+        if free <= 0:
+            return 0
+        jobs = await queue.claim(self.c, self.owner, free, self.lease_s)
+        for job in jobs:
+            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return len(jobs)
+
+    async def run_due(self) -> int:
+        """Runs every job that is due now (and what they make due now), then returns how many ran."""
+        ran = 0
+        while True:
+            started = await self._claim_and_start()
+            ran += started
+            if not self._running:
+                if started == 0:
+                    return ran
+                continue
+            await asyncio.wait(set(self._running), return_when=asyncio.FIRST_COMPLETED)
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("worker started")
+        log.info("worker started", owner=self.owner, concurrency=self.concurrency)
+        await self.ensure_periodic()
         while not stop.is_set():
             try:
-                await self.housekeeping()
-            except Exception:  # noqa: BLE001 - a failed round is logged and tried again
-                log.exception("housekeeping failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.housekeeping_every_s)
-        log.info("worker stopped")
+                started = await self._claim_and_start()
+            except Exception:  # noqa: BLE001 - the database may be briefly away; try again
+                log.exception("claiming jobs failed")
+                started = 0
+            if started:
+                continue
+            waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(stop.wait())}
+            waiters.update(self._running)  # type: ignore[arg-type]
+            done, pending = await asyncio.wait(
+                waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                if waiter not in self._running:
+                    waiter.cancel()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=self.run_timeout_s)
+        for task in list(self._running):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        log.info("worker stopped", owner=self.owner)

@@ -21,13 +21,10 @@ from tongbao.merchants.domain.channel_accounts import (
     check_config,
     check_credentials,
     check_owner,
+    credentials_context,
 )
 from tongbao.merchants.merchant_service import Page, load_merchant
 from tongbao.merchants.models import ChannelAccount, MerchantChannelBinding
-
-
-def credentials_context(account_id: str) -> str:
-    return f"channel_credentials:{account_id}"
 
 
 def _invalid(exc: CredentialProblem) -> InvalidRequest:

@@ -38,6 +38,11 @@ DEFAULT_BASE_URLS: Final = {
 }
 
 
+def credentials_context(account_id: str) -> str:
+    """The associated data binding an account's encrypted credentials to that account's row."""
+    return f"channel_credentials:{account_id}"
+
+
 class CredentialProblem(Exception):
     def __init__(self, code: str, param: str, message: str) -> None:
         super().__init__(message)

@@ -1,0 +1,127 @@
+"""The channel port: what the payment service asks of a channel, in Tongbao's own words.
+
+Each adapter (``channels/wechatpay`` …) turns these intents into its channel's wire protocol and
+its answers back into these DTOs; the service layer never sees a channel's field names. Errors say
+what is *known*: ``ChannelUnknownOutcome`` (timeouts, 5xx, garbled answers) means the channel may or
+may not have acted, so the caller must query later instead of concluding anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from tongbao.merchants.domain.channel_accounts import Channel
+
+
+class Method(StrEnum):
+    WECHAT_NATIVE = "wechat_native"
+    WECHAT_JSAPI = "wechat_jsapi"
+    WECHAT_H5 = "wechat_h5"
+    WECHAT_APP = "wechat_app"
+    ALIPAY_QR = "alipay_qr"
+    ALIPAY_PAGE = "alipay_page"
+    ALIPAY_WAP = "alipay_wap"
+    ALIPAY_APP = "alipay_app"
+    ALIPAY_BARCODE = "alipay_barcode"
+    UNIONPAY_WEB = "unionpay_web"
+    UNIONPAY_WAP = "unionpay_wap"
+
+    @property
+    def channel(self) -> Channel:
+        prefix = self.value.split("_", 1)[0]
+        return {"wechat": Channel.WECHATPAY, "alipay": Channel.ALIPAY, "unionpay": Channel.UNIONPAY}[prefix]
+
+
+class OrderState(StrEnum):
+    """An order's state as the channel reports it."""
+
+    NOT_PAID = "not_paid"  # open, waiting for the payer
+    PAYING = "paying"  # the payer is entering a password and so on
+    SUCCEEDED = "succeeded"
+    CLOSED = "closed"  # closed or revoked before payment
+    FAILED = "failed"  # the payment attempt failed at the channel
+    NOT_FOUND = "not_found"  # the channel never created it
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    order_no: str  # the channel-side out_trade_no: one per attempt
+    method: Method
+    amount: int
+    currency: str
+    subject: str
+    notify_url: str
+    expires_at: datetime
+    client_ip: str | None = None
+    payer_openid: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """What the merchant's front end does next: show a QR code, redirect, invoke a wallet …"""
+
+    type: str  # qr_code | redirect | form_post | jsapi | app | none
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderStatus:
+    order_no: str
+    state: OrderState
+    channel_trade_no: str | None = None
+    amount: int | None = None  # what the payer actually paid, when paid
+    currency: str | None = None
+    paid_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the channel's decoded payload, as evidence
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer a channel's callback with, in that channel's format."""
+
+    status_code: int
+    body: bytes
+    media_type: str
+
+
+class ChannelError(Exception):
+    """Base of everything an adapter raises."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ChannelUnknownOutcome(ChannelError):
+    """Timeout, connection failure, 5xx or an unverifiable answer: the channel may have acted."""
+
+
+class ChannelRejected(ChannelError):
+    """A definite refusal (4xx with an error code): nothing was done at the channel."""
+
+
+class OrderAlreadyPaid(ChannelRejected):
+    pass
+
+
+class NotificationRejected(ChannelError):
+    """A callback that cannot be believed: bad signature, unknown serial, stale, undecryptable."""
+
+
+class ChannelAdapter(Protocol):
+    channel: Channel
+
+    async def create(self, order: OrderRequest) -> Action: ...
+
+    async def query(self, order_no: str) -> OrderStatus: ...
+
+    async def close(self, order_no: str) -> None: ...
+
+    async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus: ...
+
+    def reply(self, accepted: bool, reason: str = "") -> Reply: ...

@@ -1,0 +1,63 @@
+"""Builds the adapter for a channel account: decrypted credentials, shared HTTP client, clock.
+
+One ``httpx.AsyncClient`` (with timeouts) serves every outbound channel call; it is created on
+first use so that it belongs to the running event loop.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tongbao.channels.base import ChannelAdapter
+from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
+from tongbao.channels.wechatpay.platform_keys import CertificateCache
+from tongbao.clock import Clock
+from tongbao.merchants.domain.channel_accounts import Channel, credentials_context
+from tongbao.merchants.models import ChannelAccount
+from tongbao.security.secretbox import SecretBox
+
+
+class UnsupportedChannel(Exception):
+    pass
+
+
+class ChannelRegistry:
+    def __init__(self, secrets: SecretBox, clock: Clock, *, timeout_s: float = 10.0) -> None:
+        self.secrets = secrets
+        self.clock = clock
+        self.timeout_s = timeout_s
+        self._http: httpx.AsyncClient | None = None
+        self._certificates = CertificateCache()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 5.0)),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            )
+        return self._http
+
+    def credentials(self, account: ChannelAccount) -> dict[str, str]:
+        opened = self.secrets.open(account.credentials_ciphertext, credentials_context(account.id))
+        return dict(json.loads(opened))
+
+    def adapter(self, account: ChannelAccount) -> ChannelAdapter:
+        if account.channel == Channel.WECHATPAY:
+            return WeChatPayAdapter(
+                account_id=account.id,
+                base_url=account.base_url,
+                config=account.config,
+                credentials=self.credentials(account),
+                http=self.http,
+                clock=self.clock,
+                certificates=self._certificates,
+            )
+        raise UnsupportedChannel(f"the {account.channel} channel is not available yet")
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None

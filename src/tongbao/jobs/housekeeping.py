@@ -1,0 +1,21 @@
+"""Periodic clean-up: spent request nonces and idempotency records past their time."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import structlog
+
+from tongbao.bootstrap import Container
+from tongbao.jobs.queue import ClaimedJob
+from tongbao.security import idempotency
+from tongbao.security.replay import purge_nonces
+
+HOUSEKEEPING: Final = "housekeeping"
+log = structlog.get_logger(__name__)
+
+
+async def housekeeping(c: Container, job: ClaimedJob) -> None:
+    purged = {"nonces": await purge_nonces(c), "idempotency_records": await idempotency.purge(c)}
+    if any(purged.values()):
+        log.info("housekeeping", **purged)

@@ -1,0 +1,56 @@
+"""Money: an integer of minor units with its ISO 4217 currency, and the channels' wire formats.
+
+Conversions to and from the channels' formats live here and nowhere else (Alipay and bills: yuan
+strings with two decimals; UnionPay: fen strings; WeChat Pay: integer fen).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+# Currencies Tongbao accepts, with their minor-unit exponent. The channels in scope settle in CNY.
+CURRENCIES: Final = {"CNY": 2}
+
+_YUAN: Final = re.compile(r"(0|[1-9][0-9]{0,15})\.([0-9]{2})")
+_FEN: Final = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int:
+            raise TypeError("money amounts are integers of minor units")
+        if self.currency not in CURRENCIES:
+            raise ValueError(f"unsupported currency {self.currency!r}")
+
+
+def fen_to_yuan(fen: int) -> str:
+    """12345 -> "123.45"; never through a float."""
+    if type(fen) is not int or fen < 0:
+        raise ValueError("fen must be a non-negative integer")
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def yuan_to_fen(text: str) -> int:
+    """ "123.45" -> 12345. Exactly two decimals, no sign, no exponent, no spaces."""
+    match = _YUAN.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a yuan amount with two decimals: {text!r}")
+    return int(match.group(1)) * 100 + int(match.group(2))
+
+
+def fen_to_string(fen: int) -> str:
+    if type(fen) is not int or fen < 0:
+        raise ValueError("fen must be a non-negative integer")
+    return str(fen)
+
+
+def string_to_fen(text: str) -> int:
+    if _FEN.fullmatch(text) is None:
+        raise ValueError(f"not a fen amount: {text!r}")
+    return int(text)

@@ -1,0 +1,51 @@
+"""``/callbacks/{channel}/{channel_account_id}``: where the channels tell us about orders.
+
+Nothing in a callback is believed before the account's adapter has verified it (signature,
+platform key, freshness, decryption). Unverifiable callbacks are logged and refused in the
+channel's format; verified ones are applied once and acknowledged, duplicates included.
+"""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter, Request, Response
+
+from tongbao.api.deps import ContainerDep
+from tongbao.channels.base import NotificationRejected
+from tongbao.merchants.models import ChannelAccount
+from tongbao.payments.models import PaymentAttempt
+from tongbao.payments.results import apply_status
+
+router = APIRouter(prefix="/callbacks", tags=["channel callbacks"], include_in_schema=False)
+log = structlog.get_logger(__name__)
+
+
+@router.post("/{channel}/{channel_account_id}")
+async def channel_callback(
+    c: ContainerDep, channel: str, channel_account_id: str, request: Request
+) -> Response:
+    body = await request.body()
+    async with c.uow() as tx:
+        account = await tx.get(ChannelAccount, channel_account_id)
+    if account is None or account.channel != channel:
+        log.warning("callback for an unknown channel account", channel=channel, account_id=channel_account_id)
+        return Response(status_code=404)
+    adapter = c.channels.adapter(account)
+    try:
+        status = await adapter.parse_notification(request.headers, body)
+    except NotificationRejected as exc:
+        log.warning("callback rejected", account_id=account.id, code=exc.code, reason=exc.message)
+        reply = adapter.reply(False, exc.message)
+        return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+    async with c.uow() as tx:
+        attempt = await tx.get(PaymentAttempt, status.order_no)
+    if attempt is None or attempt.channel_account_id != account.id:
+        log.warning("callback for an order we do not know", account_id=account.id, order_no=status.order_no)
+        reply = adapter.reply(False, "unknown order")
+        return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+    result = await apply_status(c, attempt.id, status, source="callback")
+    log.info(
+        "callback applied", attempt_id=attempt.id, applied=result.applied.value, payment=result.payment_status
+    )
+    reply = adapter.reply(True)
+    return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)

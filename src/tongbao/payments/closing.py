@@ -1,0 +1,81 @@
+"""Closing payments: at the merchant's request, or when they expire.
+
+Each open attempt is closed at its channel first and then asked for its state, because the payer
+may have paid a moment before: a close that reveals a payment succeeds it instead. Only when every
+attempt is known to be closed is the payment marked closed, under its row lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tongbao.bootstrap import Container
+from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, OrderState
+from tongbao.errors import ChannelUnavailable, Conflict
+from tongbao.merchants.models import ChannelAccount
+from tongbao.payments import domain
+from tongbao.payments.domain import AttemptStatus, PaymentStatus
+from tongbao.payments.models import PaymentAttempt
+from tongbao.payments.results import apply_status, notify_merchant
+from tongbao.payments.service import attempts_of, load_payment
+
+
+async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:
+    """Closes one attempt at its channel; returns the state it ended in (None: not known yet)."""
+    async with c.uow() as tx:
+        attempt = await tx.get(PaymentAttempt, attempt_id)
+        assert attempt is not None
+        account = await tx.get(ChannelAccount, attempt.channel_account_id)
+        assert account is not None
+    if attempt.status != AttemptStatus.PENDING:
+        return None
+    adapter = c.channels.adapter(account)
+    try:
+        try:
+            await adapter.close(attempt.id)
+        except OrderAlreadyPaid:
+            pass  # the query below brings the payment in
+        status = await adapter.query(attempt.id)
+    except ChannelUnknownOutcome:
+        return None
+    if status.state is OrderState.NOT_FOUND:
+        # Creation never reached the channel: nothing there can be paid any more.
+        status = type(status)(order_no=attempt.id, state=OrderState.CLOSED)
+    if status.state in (OrderState.NOT_PAID, OrderState.PAYING):
+        return None  # the close did not take (yet): try again later
+    await apply_status(c, attempt.id, status, source="close")
+    return status.state
+
+
+async def close_payment(
+    c: Container, payment_id: str, *, merchant_id: str | None, reason: str
+) -> dict[str, Any]:
+    """Returns the payment's status afterwards. Raises ChannelUnavailable when a channel could not confirm."""
+    async with c.uow() as tx:
+        payment = await load_payment(tx, payment_id, merchant_id)
+        attempts = await attempts_of(tx, payment_id)
+    if payment.status == PaymentStatus.CLOSED:
+        return {"status": payment.status}
+    if payment.status != PaymentStatus.PENDING:
+        raise Conflict(f"the payment is {payment.status} and cannot be closed", code="payment_not_closable")
+    unresolved = 0
+    for attempt in attempts:
+        if attempt.status == AttemptStatus.PENDING:
+            state = await close_attempt(c, attempt.id)
+            if state is None:
+                unresolved += 1
+    now = c.clock.now()
+    async with c.uow() as tx:
+        payment = await load_payment(tx, payment_id, lock=True)
+        if payment.status != PaymentStatus.PENDING:
+            return {"status": payment.status}  # a capture came in while closing
+        if unresolved:
+            raise ChannelUnavailable("the channel could not confirm the close; try again shortly")
+        domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.CLOSED)
+        payment.status = PaymentStatus.CLOSED.value
+        payment.closed_at = now
+        payment.updated_at = now
+        await tx.flush()
+        await notify_merchant(tx, payment, "payment.closed", now)
+        await tx.commit()
+    return {"status": PaymentStatus.CLOSED.value, "reason": reason}

@@ -1,0 +1,167 @@
+"""Payment rules: the state machine, amount and expiry bounds. Plain Python, no I/O.
+
+Payment states (DESIGN §4)::
+
+    pending ──► succeeded ──► refunded_partially ──► refunded
+       │                         └──► refunded_partially (another partial refund)
+       ├──► closed
+       └──► failed
+
+A payment may have several channel attempts (the payer may switch method at the cashier); at most
+one attempt captures it. Attempts follow ``pending → succeeded | closed | failed``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from tongbao.money import CURRENCIES
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    CLOSED = "closed"
+    FAILED = "failed"
+    REFUNDED_PARTIALLY = "refunded_partially"
+    REFUNDED = "refunded"
+
+
+class AttemptStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    CLOSED = "closed"
+    FAILED = "failed"
+
+
+PAYMENT_TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
+    PaymentStatus.PENDING: frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CLOSED, PaymentStatus.FAILED}),
+    PaymentStatus.SUCCEEDED: frozenset({PaymentStatus.REFUNDED_PARTIALLY, PaymentStatus.REFUNDED}),
+    PaymentStatus.REFUNDED_PARTIALLY: frozenset({PaymentStatus.REFUNDED_PARTIALLY, PaymentStatus.REFUNDED}),
+    PaymentStatus.CLOSED: frozenset(),
+    PaymentStatus.FAILED: frozenset(),
+    PaymentStatus.REFUNDED: frozenset(),
+}
+
+ATTEMPT_TRANSITIONS: Final[dict[AttemptStatus, frozenset[AttemptStatus]]] = {
+    AttemptStatus.PENDING: frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.CLOSED, AttemptStatus.FAILED}),
+    AttemptStatus.SUCCEEDED: frozenset(),
+    AttemptStatus.CLOSED: frozenset(),
+    AttemptStatus.FAILED: frozenset(),
+}
+
+FINAL_PAYMENT_STATES: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED, PaymentStatus.REFUNDED})
+
+# Bounds a merchant can ask for. The upper amount bound is the platform's single-payment ceiling;
+# per-account limits come on top of it.
+MAX_AMOUNT: Final = 100_000_000  # 1,000,000.00 CNY in fen
+DEFAULT_EXPIRY: Final = timedelta(hours=2)
+MIN_EXPIRY: Final = timedelta(minutes=1)
+MAX_EXPIRY: Final = timedelta(days=7)
+
+# When to ask the channel about a payment it has not told us about: after 1, 5, 15 and 60 minutes,
+# then every hour until the payment expires.
+QUERY_LADDER: Final = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+QUERY_EVERY_AFTER_LADDER: Final = timedelta(hours=1)
+
+
+class IllegalTransition(Exception):
+    def __init__(self, kind: str, current: str, target: str) -> None:
+        super().__init__(f"a {kind} cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def check_payment_transition(current: PaymentStatus, target: PaymentStatus) -> None:
+    if target not in PAYMENT_TRANSITIONS[current]:
+        raise IllegalTransition("payment", current, target)
+
+
+def check_attempt_transition(current: AttemptStatus, target: AttemptStatus) -> None:
+    if target not in ATTEMPT_TRANSITIONS[current]:
+        raise IllegalTransition("payment attempt", current, target)
+
+
+class AmountProblem(ValueError):
+    def __init__(self, code: str, param: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+def check_amount(amount: object, currency: object) -> tuple[int, str]:
+    # bool is an int in Python; a JSON true is not an amount.
+    if type(amount) is not int:
+        raise AmountProblem("amount_invalid", "amount", "amount is an integer of minor units (fen)")
+    if amount <= 0:
+        raise AmountProblem("amount_invalid", "amount", "amount must be positive")
+    if amount > MAX_AMOUNT:
+        raise AmountProblem("amount_too_large", "amount", f"amount must not exceed {MAX_AMOUNT}")
+    if not isinstance(currency, str) or currency not in CURRENCIES:
+        raise AmountProblem(
+            "currency_unsupported", "currency", f"currency must be one of {', '.join(sorted(CURRENCIES))}"
+        )
+    return amount, currency
+
+
+def check_expire_in(expire_in_seconds: object) -> int | None:
+    if expire_in_seconds is None:
+        return None
+    if type(expire_in_seconds) is not int:
+        raise AmountProblem("parameter_invalid", "expire_in_seconds", "expire_in_seconds is an integer")
+    if not MIN_EXPIRY <= timedelta(seconds=expire_in_seconds) <= MAX_EXPIRY:
+        raise AmountProblem(
+            "parameter_invalid",
+            "expire_in_seconds",
+            f"expire_in_seconds must be between {int(MIN_EXPIRY.total_seconds())} "
+            f"and {int(MAX_EXPIRY.total_seconds())}",
+        )
+    return expire_in_seconds
+
+
+def expiry(now: datetime, expire_in_seconds: int | None) -> datetime:
+    return now + (DEFAULT_EXPIRY if expire_in_seconds is None else timedelta(seconds=expire_in_seconds))
+
+
+def next_query_at(created_at: datetime, queries_done: int, expires_at: datetime) -> datetime | None:
+    """When to query an unresolved attempt next; None once it is past its expiry (the sweep takes over)."""
+    if queries_done < len(QUERY_LADDER):
+        at = created_at + QUERY_LADDER[queries_done]
+    else:
+        extra = queries_done - len(QUERY_LADDER) + 1
+        at = created_at + QUERY_LADDER[-1] + QUERY_EVERY_AFTER_LADDER * extra
+    return at if at < expires_at else None
+
+
+def payment_status_for(attempt: AttemptStatus) -> PaymentStatus:
+    return {
+        AttemptStatus.PENDING: PaymentStatus.PENDING,
+        AttemptStatus.SUCCEEDED: PaymentStatus.SUCCEEDED,
+        AttemptStatus.CLOSED: PaymentStatus.CLOSED,
+        AttemptStatus.FAILED: PaymentStatus.FAILED,
+    }[attempt]
+
+
+OUT_TRADE_NO_PATTERN: Final = r"[A-Za-z0-9_\-|*.:]{1,64}"
+SUBJECT_MAX_LEN: Final = 128
+METADATA_MAX_KEYS: Final = 20
+METADATA_MAX_VALUE_LEN: Final = 500
+
+
+def check_metadata(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > METADATA_MAX_KEYS:
+        raise AmountProblem(
+            "parameter_invalid", "metadata", f"metadata is an object of at most {METADATA_MAX_KEYS} keys"
+        )
+    for key, item in value.items():
+        if not isinstance(item, str) or len(key) > 40 or len(item) > METADATA_MAX_VALUE_LEN:
+            raise AmountProblem(
+                "parameter_invalid",
+                f"metadata.{key}",
+                f"metadata values are strings of at most {METADATA_MAX_VALUE_LEN} characters; keys of 40",
+            )
+    return dict(value)

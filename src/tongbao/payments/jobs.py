@@ -1,0 +1,99 @@
+"""The worker's payment work: the unknown-state janitor, expiry, closing stray attempts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Final
+
+from sqlalchemy import select
+
+from tongbao.bootstrap import Container
+from tongbao.channels.base import ChannelUnknownOutcome, OrderState
+from tongbao.errors import ChannelUnavailable, Conflict
+from tongbao.jobs import queue
+from tongbao.jobs.queue import ClaimedJob
+from tongbao.jobs.worker import RetryAt
+from tongbao.merchants.models import ChannelAccount
+from tongbao.payments import domain
+from tongbao.payments.closing import close_attempt, close_payment
+from tongbao.payments.domain import AttemptStatus, PaymentStatus
+from tongbao.payments.models import Payment, PaymentAttempt
+from tongbao.payments.results import apply_status
+from tongbao.payments.service import load_payment
+
+EXPIRE_JOB: Final = "payment.expire"
+EXPIRY_SWEEP: Final = "payment.expiry_sweep"
+SWEEP_BATCH: Final = 200
+RETRY_CLOSE_AFTER: Final = timedelta(seconds=30)
+
+
+async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
+    """Asks the channel about an attempt no callback has settled, on the janitor's ladder."""
+    attempt_id = job.payload["attempt_id"]
+    async with c.uow() as tx:
+        attempt = await tx.get(PaymentAttempt, attempt_id)
+        if attempt is None or attempt.status != AttemptStatus.PENDING:
+            return None
+        payment = await load_payment(tx, attempt.payment_id)
+        account = await tx.get(ChannelAccount, attempt.channel_account_id)
+        assert account is not None
+    error: str | None = None
+    try:
+        status = await c.channels.adapter(account).query(attempt_id)
+    except ChannelUnknownOutcome as exc:
+        error = f"{exc.code}: {exc.message}"[:500]
+    else:
+        if status.state not in (OrderState.NOT_PAID, OrderState.PAYING, OrderState.NOT_FOUND):
+            await apply_status(c, attempt_id, status, source="query")
+    async with c.uow() as tx:
+        row = await tx.get(PaymentAttempt, attempt_id, with_for_update=True)
+        assert row is not None
+        row.queries_done += 1
+        if error is not None:
+            row.last_error = error
+        queries_done, still_pending = row.queries_done, row.status == AttemptStatus.PENDING
+        await tx.commit()
+    if not still_pending:
+        return None
+    at = domain.next_query_at(attempt.created_at, queries_done, payment.expires_at)
+    return None if at is None else RetryAt(at)  # past expiry the expiry sweep takes over
+
+
+async def expiry_sweep(c: Container, job: ClaimedJob) -> RetryAt | None:
+    """Periodic: queues an expiry job for every pending payment past its time."""
+    now = c.clock.now()
+    async with c.uow() as tx:
+        due = list(
+            await tx.scalars(
+                select(Payment.id)
+                .where(Payment.status == PaymentStatus.PENDING.value, Payment.expires_at <= now)
+                .order_by(Payment.expires_at)
+                .limit(SWEEP_BATCH)
+            )
+        )
+        for payment_id in due:
+            await queue.enqueue(
+                tx, EXPIRE_JOB, {"payment_id": payment_id}, now=now, dedupe_key=f"expire:{payment_id}"
+            )
+        await tx.commit()
+    return None
+
+
+async def expire_payment(c: Container, job: ClaimedJob) -> RetryAt | None:
+    try:
+        await close_payment(c, job.payload["payment_id"], merchant_id=None, reason="expired")
+    except ChannelUnavailable:
+        return RetryAt(c.clock.now() + RETRY_CLOSE_AFTER)
+    except Conflict:
+        return None  # it succeeded or failed meanwhile: nothing to expire
+    return None
+
+
+async def close_stray_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
+    """After a capture, the payment's other open attempts are closed so nobody pays twice."""
+    state = await close_attempt(c, job.payload["attempt_id"])
+    async with c.uow() as tx:
+        attempt = await tx.get(PaymentAttempt, job.payload["attempt_id"])
+    if state is None and attempt is not None and attempt.status == AttemptStatus.PENDING:
+        return RetryAt(c.clock.now() + RETRY_CLOSE_AFTER)
+    return None

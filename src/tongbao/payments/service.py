@@ -1,0 +1,387 @@
+"""Payment use cases for merchants and payers: create, look up, close, start a channel attempt.
+
+Network calls to a channel never happen inside a database transaction: an attempt is written
+first (with its janitor query job), the channel is called, and the answer is written after. A
+crash in between leaves a pending attempt that the janitor's query resolves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tongbao.bootstrap import Container
+from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, Method, OrderRequest
+from tongbao.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from tongbao.ids import new_id
+from tongbao.jobs import queue
+from tongbao.merchants.app_service import Caller
+from tongbao.merchants.domain.apps import AppRuleBroken, check_notify_url
+from tongbao.merchants.domain.onboarding import MerchantStatus, can_take_payments
+from tongbao.merchants.models import ChannelAccount, Merchant
+from tongbao.payments import domain
+from tongbao.payments.domain import AmountProblem, AttemptStatus, PaymentStatus
+from tongbao.payments.models import Payment, PaymentAttempt
+from tongbao.payments.routing import account_for
+from tongbao.payments.views import payment_public
+
+QUERY_JOB = "payment.query"
+_OUT_TRADE_NO = re.compile(domain.OUT_TRADE_NO_PATTERN)
+
+
+def _invalid(problem: AmountProblem | AppRuleBroken) -> InvalidRequest:
+    if isinstance(problem, AppRuleBroken):
+        return InvalidRequest(str(problem), code="parameter_invalid", param=problem.param)
+    return InvalidRequest(str(problem), code=problem.code, param=problem.param)
+
+
+def _text(body: dict[str, Any], name: str, *, max_len: int, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise InvalidRequest(f"{name} is required", code="parameter_missing", param=name)
+        return None
+    if not isinstance(value, str) or len(value) > max_len or "\x00" in value:
+        raise InvalidRequest(f"{name} is a string of at most {max_len} characters", param=name)
+    return value
+
+
+def _method(value: object) -> Method | None:
+    if value is None:
+        return None
+    try:
+        return Method(str(value)) if isinstance(value, str) else Method("")
+    except ValueError:
+        known = ", ".join(m.value for m in Method)
+        raise InvalidRequest(
+            f"method must be one of {known}", code="method_unknown", param="method"
+        ) from None
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    out_trade_no: str
+    amount: int
+    currency: str
+    subject: str
+    method: Method | None
+    notify_url: str | None
+    return_url: str | None
+    client_ip: str | None
+    payer_openid: str | None
+    expire_in_seconds: int | None
+    metadata: dict[str, str]
+
+    def fingerprint(self) -> str:
+        fields = {k: (v.value if isinstance(v, Method) else v) for k, v in self.__dict__.items()}
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
+
+
+KNOWN_FIELDS = frozenset(
+    {
+        "out_trade_no", "amount", "currency", "method", "subject", "notify_url", "return_url",
+        "expire_in_seconds", "client_ip", "payer", "auth_code", "metadata",
+    }
+)  # fmt: skip
+
+
+def parse_new_payment(body: dict[str, Any]) -> NewPayment:
+    """Every check on the request, before anything is written."""
+    for name in body:
+        if name not in KNOWN_FIELDS:
+            raise InvalidRequest(f"unknown field {name!r}", code="parameter_unknown", param=name)
+    out_trade_no = _text(body, "out_trade_no", max_len=64, required=True)
+    assert out_trade_no is not None
+    if not _OUT_TRADE_NO.fullmatch(out_trade_no):
+        raise InvalidRequest(
+            "out_trade_no is 1-64 characters of A-Z a-z 0-9 _ - | * . :", param="out_trade_no"
+        )
+    try:
+        amount, currency = domain.check_amount(body.get("amount"), body.get("currency", "CNY"))
+        metadata = domain.check_metadata(body.get("metadata"))
+        expire_in_seconds = domain.check_expire_in(body.get("expire_in_seconds"))
+        if "amount" not in body:
+            raise AmountProblem("parameter_missing", "amount", "amount is required")
+        notify_url = _text(body, "notify_url", max_len=1024)
+        return_url = _text(body, "return_url", max_len=1024)
+        if notify_url:
+            check_notify_url(notify_url)
+        if return_url:
+            check_notify_url(return_url, "return_url")
+    except (AmountProblem, AppRuleBroken) as problem:
+        raise _invalid(problem) from None
+    subject = _text(body, "subject", max_len=domain.SUBJECT_MAX_LEN, required=True)
+    assert subject is not None
+    method = _method(body.get("method"))
+    payer = body.get("payer")
+    if payer is not None and not isinstance(payer, dict):
+        raise InvalidRequest("payer is an object", param="payer")
+    openid = _text(payer or {}, "openid", max_len=128)
+    if method is Method.WECHAT_JSAPI and not openid:
+        raise InvalidRequest(
+            "wechat_jsapi needs the payer's openid", code="parameter_missing", param="payer.openid"
+        )
+    if method is not None and method.channel.value != "wechatpay":
+        raise InvalidRequest(
+            f"{method.value} is not available yet", code="method_not_enabled", param="method"
+        )
+    return NewPayment(
+        out_trade_no=out_trade_no,
+        amount=amount,
+        currency=currency,
+        subject=subject,
+        method=method,
+        notify_url=notify_url,
+        return_url=return_url,
+        client_ip=_text(body, "client_ip", max_len=64),
+        payer_openid=openid,
+        expire_in_seconds=expire_in_seconds,
+        metadata=metadata,
+    )
+
+
+async def load_payment(
+    tx: AsyncSession, payment_id: str, merchant_id: str | None = None, *, lock: bool = False
+) -> Payment:
+    stmt = select(Payment).where(Payment.id == payment_id)
+    if merchant_id is not None:
+        stmt = stmt.where(Payment.merchant_id == merchant_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    payment = await tx.scalar(stmt)
+    if payment is None:
+        raise NotFound("no such payment", code="payment_not_found", param="payment_id")
+    return payment
+
+
+async def attempts_of(tx: AsyncSession, payment_id: str) -> list[PaymentAttempt]:
+    rows = await tx.scalars(
+        select(PaymentAttempt).where(PaymentAttempt.payment_id == payment_id).order_by(PaymentAttempt.id)
+    )
+    return list(rows)
+
+
+class PaymentService:
+    def __init__(self, c: Container) -> None:
+        self.c = c
+
+    def cashier_url(self, payment_id: str) -> str:
+        return f"{self.c.settings.public_base_url.rstrip('/')}/pay/{payment_id}"
+
+    def callback_url(self, account: ChannelAccount) -> str:
+        return f"{self.c.settings.public_base_url.rstrip('/')}/callbacks/{account.channel}/{account.id}"
+
+    async def view(self, payment_id: str, merchant_id: str | None = None) -> dict[str, Any]:
+        async with self.c.uow() as tx:
+            payment = await load_payment(tx, payment_id, merchant_id)
+            attempts = await attempts_of(tx, payment_id)
+        return payment_public(payment, attempts, self._action(payment, attempts))
+
+    async def view_by_out_trade_no(self, app_id: str, out_trade_no: str) -> dict[str, Any]:
+        async with self.c.uow() as tx:
+            payment_id = await tx.scalar(
+                select(Payment.id).where(Payment.app_id == app_id, Payment.out_trade_no == out_trade_no)
+            )
+        if payment_id is None:
+            raise NotFound(
+                "no payment with this out_trade_no", code="payment_not_found", param="out_trade_no"
+            )
+        return await self.view(payment_id)
+
+    def _action(self, payment: Payment, attempts: list[PaymentAttempt]) -> dict[str, Any] | None:
+        if payment.status != PaymentStatus.PENDING:
+            return None
+        if payment.method is None:
+            return {"type": "redirect", "url": self.cashier_url(payment.id)}
+        live = [a for a in attempts if a.status == AttemptStatus.PENDING]
+        if live and live[-1].action is not None:
+            return live[-1].action
+        return {"type": "none"}
+
+    async def create(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Returns the payment and whether it was created now (False: the same request came before)."""
+        new = parse_new_payment(body)
+        now = self.c.clock.now()
+        expires_at = domain.expiry(now, new.expire_in_seconds)
+        merchant = caller.merchant
+        if not can_take_payments(MerchantStatus(merchant.status)):
+            raise Forbidden("the merchant is not active", code="merchant_not_active")
+        fingerprint = new.fingerprint()
+        async with self.c.uow() as tx:
+            existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
+            if existing is not None:
+                return await self.view(existing), False
+            account = await account_for(tx, merchant, new.method) if new.method else None
+            payment = Payment(
+                id=new_id("payment"),
+                merchant_id=merchant.id,
+                app_id=caller.app.id,
+                out_trade_no=new.out_trade_no,
+                amount=new.amount,
+                currency=new.currency,
+                subject=new.subject,
+                method=new.method.value if new.method else None,
+                status=PaymentStatus.PENDING.value,
+                notify_url=new.notify_url,
+                return_url=new.return_url,
+                client_ip=new.client_ip,
+                payer_openid=new.payer_openid,
+                extra=new.metadata,
+                fingerprint=fingerprint,
+                expires_at=expires_at,
+                created_at=now,
+                updated_at=now,
+            )
+            tx.add(payment)
+            try:
+                await tx.flush()
+            except IntegrityError:
+                await tx.rollback()
+                existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
+                if existing is None:
+                    raise
+                return await self.view(existing), False
+            attempt = (
+                await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
+            )
+            await tx.commit()
+        if attempt is not None and account is not None:
+            await self._open_at_channel(payment, attempt, account)
+        return await self.view(payment.id), True
+
+    async def _same_request(
+        self, tx: AsyncSession, app_id: str, out_trade_no: str, fingerprint: str
+    ) -> str | None:
+        row = (
+            await tx.execute(
+                select(Payment.id, Payment.fingerprint).where(
+                    Payment.app_id == app_id, Payment.out_trade_no == out_trade_no
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint:
+            raise Conflict(
+                "out_trade_no was used for a payment with other parameters",
+                code="out_trade_no_reused",
+                param="out_trade_no",
+            )
+        return str(row.id)
+
+    async def _new_attempt(
+        self, tx: AsyncSession, payment: Payment, account: ChannelAccount, method: Method
+    ) -> PaymentAttempt:
+        now = self.c.clock.now()
+        attempt = PaymentAttempt(
+            id=new_id("attempt"),
+            payment_id=payment.id,
+            method=method.value,
+            channel=account.channel,
+            channel_account_id=account.id,
+            account_mode=account.mode,
+            status=AttemptStatus.PENDING.value,
+            amount=payment.amount,
+            currency=payment.currency,
+            action=None,
+            queries_done=0,
+            created_at=now,
+            updated_at=now,
+        )
+        tx.add(attempt)
+        payment.channel = account.channel
+        payment.channel_account_id = account.id
+        payment.account_mode = account.mode
+        # The janitor: asks the channel about this attempt unless a callback settles it first.
+        first_query = domain.next_query_at(now, 0, payment.expires_at) or payment.expires_at
+        await queue.enqueue(
+            tx,
+            QUERY_JOB,
+            {"attempt_id": attempt.id},
+            now=now,
+            run_at=first_query,
+            dedupe_key=f"query:{attempt.id}",
+        )
+        await tx.flush()
+        return attempt
+
+    async def _open_at_channel(
+        self, payment: Payment, attempt: PaymentAttempt, account: ChannelAccount
+    ) -> None:
+        adapter = self.c.channels.adapter(account)
+        order = OrderRequest(
+            order_no=attempt.id,
+            method=Method(attempt.method),
+            amount=attempt.amount,
+            currency=attempt.currency,
+            subject=payment.subject,
+            notify_url=self.callback_url(account),
+            expires_at=payment.expires_at,
+            client_ip=payment.client_ip,
+            payer_openid=payment.payer_openid,
+        )
+        action: dict[str, Any] | None = None
+        error: str | None = None
+        failed = False
+        try:
+            opened = await adapter.create(order)
+            action = {"type": opened.type, **opened.data}
+        except ChannelUnknownOutcome as exc:
+            error = f"{exc.code}: {exc.message}"[:500]  # the janitor's query will tell
+        except ChannelRejected as exc:
+            error, failed = f"{exc.code}: {exc.message}"[:500], True
+        now = self.c.clock.now()
+        async with self.c.uow() as tx:
+            payment = await load_payment(tx, payment.id, lock=True)
+            row = await tx.get(PaymentAttempt, attempt.id, with_for_update=True)
+            assert row is not None
+            if row.status == AttemptStatus.PENDING:
+                row.action = action
+                row.last_error = error
+                row.updated_at = now
+                if failed:
+                    row.status = AttemptStatus.FAILED.value
+                    row.finished_at = now
+                    # A payment for one fixed method fails with it; at the cashier the payer may pick another.
+                    if payment.method is not None and payment.status == PaymentStatus.PENDING:
+                        domain.check_payment_transition(PaymentStatus(payment.status), PaymentStatus.FAILED)
+                        payment.status = PaymentStatus.FAILED.value
+                        payment.closed_at = now
+                        payment.updated_at = now
+            await tx.commit()
+
+    async def start_attempt(self, payment_id: str, method_value: object) -> dict[str, Any]:
+        """The payer picked a method at the cashier."""
+        method = _method(method_value)
+        if method is None:
+            raise InvalidRequest("method is required", code="parameter_missing", param="method")
+        if method is Method.WECHAT_JSAPI:
+            raise InvalidRequest("wechat_jsapi runs inside WeChat, not at the cashier", param="method")
+        async with self.c.uow() as tx:
+            payment = await load_payment(tx, payment_id, lock=True)
+            if payment.status != PaymentStatus.PENDING:
+                raise Conflict(f"the payment is {payment.status}", code="payment_not_pending", param=None)
+            if payment.method is not None:
+                raise Conflict(
+                    "this payment's method was chosen by the merchant", code="method_fixed", param="method"
+                )
+            if payment.expires_at <= self.c.clock.now() + timedelta(seconds=30):
+                raise Conflict("the payment is about to expire", code="payment_expiring", param=None)
+            merchant = await tx.get(Merchant, payment.merchant_id)
+            assert merchant is not None
+            account = await account_for(tx, merchant, method)
+            attempt = await self._new_attempt(tx, payment, account, method)
+            await tx.commit()
+        await self._open_at_channel(payment, attempt, account)
+        async with self.c.uow() as tx:
+            row = await tx.get(PaymentAttempt, attempt.id)
+        assert row is not None
+        return {"attempt_id": row.id, "status": row.status, "action": row.action, "error": row.last_error}

@@ -1,0 +1,53 @@
+"""How a payment looks from outside: the merchant API, the admin API and notifications agree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tongbao.payments.models import Payment, PaymentAttempt
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def attempt_public(attempt: PaymentAttempt) -> dict[str, Any]:
+    return {
+        "id": attempt.id,
+        "channel_order_no": attempt.id,
+        "method": attempt.method,
+        "channel": attempt.channel,
+        "account_mode": attempt.account_mode,
+        "status": attempt.status,
+        "channel_trade_no": attempt.channel_trade_no,
+        "created_at": _iso(attempt.created_at),
+        "finished_at": _iso(attempt.finished_at),
+    }
+
+
+def payment_public(
+    payment: Payment, attempts: list[PaymentAttempt], action: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "object": "payment",
+        "out_trade_no": payment.out_trade_no,
+        "status": payment.status,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "subject": payment.subject,
+        "method": payment.method,
+        "channel": payment.channel,
+        "account_mode": payment.account_mode,
+        "channel_trade_no": payment.channel_trade_no,
+        "action": action,
+        "notify_url": payment.notify_url,
+        "return_url": payment.return_url,
+        "metadata": payment.extra,
+        "expires_at": _iso(payment.expires_at),
+        "created_at": _iso(payment.created_at),
+        "succeeded_at": _iso(payment.succeeded_at),
+        "closed_at": _iso(payment.closed_at),
+        "attempts": [attempt_public(a) for a in attempts],
+    }
