@@ -9,7 +9,9 @@ import pytest
 from tongbao.client import TongbaoClient
 
 from .support.databases import backends, throwaway_database
+from .support.receiver import Receiver
 from .support.stack import ADMIN_TOKEN, Stack, start_stack
+from .support.wechat import WeChatMerchant, wechat_merchant
 
 
 @pytest.fixture(scope="session", params=backends())
@@ -58,3 +60,19 @@ def make_client(tongbao: Stack) -> Iterator[Callable[..., TongbaoClient]]:
     yield make
     for client in made:
         client.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A merchant's notify endpoint that records what arrives."""
+    running = Receiver().start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def shop(tongbao: Stack, admin: httpx.Client, receiver: Receiver) -> Iterator[WeChatMerchant]:
+    """An active merchant taking WeChat Pay through the simulator, notified at ``receiver``."""
+    made = wechat_merchant(tongbao, admin, notify_url=receiver.url)
+    yield made
+    made.client.close()

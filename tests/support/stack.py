@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from tongbao.api.app import create_app
-from tongbao.jobs.registry import build_worker
-from tongbao.jobs.worker import Worker
 from tongbao.bootstrap import Container, build_container
 from tongbao.config import Settings
 from tongbao.db import migrate
 from tongbao.db.registry import metadata
+from tongbao.jobs.registry import build_worker
+from tongbao.jobs.worker import Worker
 from tongbao.security.master_key import MasterKey
 from tongbao.security.operators import OperatorService
 from tongbao.security.secretbox import decode_master_key, generate_master_key
@@ -58,6 +58,10 @@ class Stack:
     @property
     def wechatpay_url(self) -> str:
         return f"{self.server.url}/sim/wechatpay"
+
+    def wechatpay_wait(self) -> None:
+        """Until the WeChat Pay simulator's callbacks so far are answered (or given up)."""
+        self.server.run(self.wechatpay.wait_callbacks())
 
     def run_jobs(self) -> int:
         """Runs every job due now, as a worker process would, and returns how many ran."""

@@ -88,19 +88,20 @@ class TongbaoClient:
         path: str,
         *,
         json: Any = None,
+        params: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
         verify: bool = True,
     ) -> httpx.Response:
         body = b"" if json is None else encode_json(json)
-        url = self._http.build_request(method, path).url
+        url = self._http.build_request(method, path, params=params).url
         path_and_query = url.raw_path.decode("ascii")
         sent = {**self.sign(method, path_and_query, body), **(headers or {})}
         if body:
             sent.setdefault("Content-Type", "application/json")
         if idempotency_key:
             sent["Idempotency-Key"] = idempotency_key
-        response = self._http.request(method, path, content=body, headers=sent)
+        response = self._http.request(method, url, content=body, headers=sent)
         if verify:
             self.verify_response(response)
         return response

@@ -9,13 +9,13 @@ from tongbao.notify.events import DELIVER_JOB
 from tongbao.notify.jobs import deliver_event
 from tongbao.payments import jobs as payment_jobs
 from tongbao.payments.results import CLOSE_ATTEMPT_JOB
-from tongbao.payments.service import QUERY_JOB
+from tongbao.payments.service import EXPIRE_JOB, QUERY_JOB
 
 HANDLERS: dict[str, Handler] = {
     HOUSEKEEPING: housekeeping,
     DELIVER_JOB: deliver_event,
     QUERY_JOB: payment_jobs.query_attempt,
-    payment_jobs.EXPIRE_JOB: payment_jobs.expire_payment,
+    EXPIRE_JOB: payment_jobs.expire_payment,
     payment_jobs.EXPIRY_SWEEP: payment_jobs.expiry_sweep,
     CLOSE_ATTEMPT_JOB: payment_jobs.close_stray_attempt,
 }

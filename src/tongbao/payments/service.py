@@ -34,6 +34,7 @@ from tongbao.payments.routing import account_for
 from tongbao.payments.views import payment_public
 
 QUERY_JOB = "payment.query"
+EXPIRE_JOB = "payment.expire"
 _OUT_TRADE_NO = re.compile(domain.OUT_TRADE_NO_PATTERN)
 
 
@@ -249,6 +250,15 @@ class PaymentService:
                 if existing is None:
                     raise
                 return await self.view(existing), False
+            # Expiry is scheduled with the payment; the periodic sweep only catches what slips through.
+            await queue.enqueue(
+                tx,
+                EXPIRE_JOB,
+                {"payment_id": payment.id},
+                now=now,
+                run_at=expires_at,
+                dedupe_key=f"expire:{payment.id}",
+            )
             attempt = (
                 await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
             )

@@ -1,0 +1,55 @@
+"""Errors the simulator answers with, in WeChat Pay's own JSON shape ``{code, message, detail?}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WeChatApiError(Exception):
+    """A v3 API error: HTTP status plus WeChat's ``code`` and ``message`` (and ``detail`` for fields)."""
+
+    def __init__(self, status: int, code: str, message: str, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        return body
+
+
+def param_error(field: str, issue: str, value: Any = None, location: str = "body") -> WeChatApiError:
+    """PARAM_ERROR naming the field as a JSON pointer (``/amount/total``), as WeChat does."""
+    detail: dict[str, Any] = {"location": location, "field": field, "issue": issue}
+    if value is not None:
+        detail["value"] = value
+    return WeChatApiError(400, "PARAM_ERROR", f"输入源“/{location}{field}”校验失败：{issue}", detail)
+
+
+def sign_error() -> WeChatApiError:
+    return WeChatApiError(401, "SIGN_ERROR", "签名错误")
+
+
+def system_error() -> WeChatApiError:
+    return WeChatApiError(500, "SYSTEM_ERROR", "系统异常，请稍后重试")
+
+
+def order_not_exist() -> WeChatApiError:
+    return WeChatApiError(404, "ORDER_NOT_EXIST", "订单不存在")
+
+
+class ControlError(Exception):
+    """An error of the control API or the payer page (not part of the channel's protocol)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}

@@ -1,0 +1,38 @@
+"""A payment's life on WeChat Pay, through the merchant API and the simulator."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.factories import ok
+from tests.support.receiver import Receiver
+from tests.support.stack import Stack
+from tests.support.wechat import WeChatMerchant, sim_order, sim_pay
+
+
+def test_native_payment_paid_by_the_payer_succeeds_and_the_merchant_hears_once(
+    tongbao: Stack, shop: WeChatMerchant, receiver: Receiver
+) -> None:
+    created = ok(shop.create_payment(amount=1234, subject="Flat white"), 201)
+    assert created["status"] == "pending"
+    assert created["action"]["type"] == "qr_code"
+    code_url = created["action"]["code_url"]
+    assert code_url.startswith("weixin://wxpay/bizpayurl?pr=")
+
+    sim_pay(tongbao, code_url=code_url)
+    tongbao.wechatpay_wait()
+    payment = shop.payment(created["id"])
+    assert payment["status"] == "succeeded"
+    assert payment["channel_trade_no"]
+
+    tongbao.run_jobs()
+    [arrived] = receiver.wait_for(1)
+    event = shop.client.verify_notification(arrived.headers, arrived.body)
+    assert event["type"] == "payment.succeeded"
+    assert event["data"]["id"] == created["id"]
+    assert event["data"]["amount"] == 1234
+    tongbao.run_jobs()
+    assert len(receiver.received) == 1
+    order = sim_order(tongbao, created["attempts"][0]["channel_order_no"])
+    assert order["trade_state"] == "SUCCESS"
+    assert json.loads(arrived.body)["id"].startswith("evt_")
