@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from tongbao import __version__
@@ -51,6 +51,7 @@ def create_app(
     own_container: bool = False,
     run_worker: bool = False,
     simulators: Mapping[str, Any] | None = None,
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """``run_worker`` runs the worker inside the server process (the embedded demo); ``simulators``
     (name -> ASGI app with ``state.simulator``) are mounted under ``/sim/<name>``."""
@@ -95,6 +96,7 @@ def create_app(
         notify_api.admin_router,
         cases_api.router,
         cashier.router,
+        *routers,
     ):
         app.include_router(router)
     for name, sim in mounted.items():

@@ -6,10 +6,11 @@ import asyncio
 import json
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import APIRouter
 from rich.panel import Panel
 from rich.table import Table
 
@@ -26,8 +27,10 @@ from tongbao.cli.runtime import (
 )
 from tongbao.db import migrate
 from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
+from tongbao.demo.shop import demo_shop_router
 from tongbao.jobs.registry import build_worker
 from tongbao.security.secretbox import generate_master_key
+from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 
 app = typer.Typer(help="Tongbao (通宝) payment gateway.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -60,14 +63,23 @@ def serve(
         require_schema_at_head(settings)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - just a display name
     base_url = f"http://{public_host}:{port}"
+    settings.public_base_url = settings.public_base_url or base_url
+    simulators: dict[str, Any] = {}
+    extra: list[APIRouter] = []
     if demo:
+        settings.demo_payer_links = True
+        wechatpay = create_wechatpay_simulator()
+        simulators["wechatpay"] = wechatpay
         demo_file = settings.data_dir / "demo.json"
         token = previous_admin_token(demo_file)
-        state = run_with_container(settings, key, lambda c: seed_demo(c, base_url, token))
+        state = run_with_container(
+            settings, key, lambda c: seed_demo(c, base_url, token, wechatpay.state.simulator)
+        )
         write_demo_file(demo_file, state)
+        extra.append(demo_shop_router(base_url, state.app_id, state.app_secret))
         _print_demo(state, demo_file)
     container = build_container(settings, key)
-    asgi = create_app(container, own_container=True, run_worker=demo)
+    asgi = create_app(container, own_container=True, run_worker=demo, simulators=simulators, routers=extra)
     uvicorn.run(asgi, host=host, port=port, log_level="info", proxy_headers=True)
 
 
@@ -80,6 +92,10 @@ def _print_demo(state: DemoState, demo_file: Path) -> None:
         f"[bold]App secret[/]     {state.app_secret}",
         f"[bold]Admin token[/]    {state.admin_token}",
         f"[bold]Credentials[/]    {demo_file.resolve()}",
+        "",
+        f"[bold green]Pay something[/]  {state.cashier_url}",
+        '               (pick WeChat Pay, then "Open the simulator\'s payer page" and click Pay)',
+        f"[bold]Notifications[/]  {state.base_url}/demo/notifications  (what the demo merchant received)",
         "",
         f"Try a signed call:  [cyan]tongbao call GET /v1/me --data-dir {demo_file.parent}[/]",
         f"Operator API:      [cyan]curl -H 'Authorization: Bearer {state.admin_token}' "

@@ -11,25 +11,30 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
 
 from tongbao.bootstrap import Container
 from tongbao.demo.sample_files import tiny_pdf, tiny_png
 from tongbao.errors import Unauthorized
-from tongbao.merchants.app_service import AppService
+from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.channel_service import ChannelAccountService
 from tongbao.merchants.domain.channel_accounts import AccountMode, Channel
 from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import ReviewAction
 from tongbao.merchants.merchant_service import MerchantService
 from tongbao.merchants.models import App, ChannelAccount, Merchant
+from tongbao.payments.service import PaymentService
 from tongbao.security import samples
 from tongbao.security.operators import OperatorService
+from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
 DEMO_MERCHANT = "Demo Coffee"
 DEMO_APP = "Demo Shop"
 DEMO_OPERATOR = "demo-admin"
 SEEDER = "demo-seed"
+DEMO_METHODS = ["wechat_native", "wechat_jsapi", "wechat_h5", "wechat_app"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class DemoState:
     app_secret: str
     merchant_id: str
     admin_token: str
+    cashier_url: str = ""
 
 
 def _account_names() -> dict[Channel, str]:
@@ -57,26 +63,84 @@ def write_demo_file(demo_file: Path, state: DemoState) -> None:
     demo_file.chmod(0o600)
 
 
-async def seed_demo(c: Container, base_url: str, previous_token: str | None) -> DemoState:
+async def seed_demo(
+    c: Container, base_url: str, previous_token: str | None, wechatpay: WeChatPaySimulator | None = None
+) -> DemoState:
     async with c.uow() as tx:
         merchant = await tx.scalar(select(Merchant).where(Merchant.name == DEMO_MERCHANT))
     if merchant is None:
         merchant = await _create_merchant(c)
     async with c.uow() as tx:
         app = await tx.scalar(select(App).where(App.merchant_id == merchant.id, App.name == DEMO_APP))
+    notify_url = f"{base_url}/demo/notify"
     if app is None:
-        app = (await AppService(c).create(merchant.id, {"name": DEMO_APP})).app
+        app = (await AppService(c).create(merchant.id, {"name": DEMO_APP, "notify_url": notify_url})).app
+    elif app.notify_url != notify_url:
+        await AppService(c).update(app.id, {"notify_url": notify_url})
     caller = await AppService(c).caller(app.id)
     assert caller is not None and caller.secrets
     await _ensure_channel_accounts(c, merchant.id, base_url)
-    state = DemoState(
+    cashier_url = ""
+    if wechatpay is not None:
+        await _register_wechatpay(c, wechatpay)
+        await _enable_methods(c, merchant.id, DEMO_METHODS)
+        caller = await AppService(c).caller(app.id)
+        assert caller is not None
+        cashier_url = await _sample_payment(c, caller)
+    return DemoState(
         base_url=base_url,
         app_id=app.id,
         app_secret=caller.secrets[0],
         merchant_id=merchant.id,
         admin_token=await _admin_token(c, previous_token),
+        cashier_url=cashier_url,
     )
-    return state
+
+
+async def _register_wechatpay(c: Container, sim: WeChatPaySimulator) -> None:
+    """Registers the demo's WeChat Pay account with the simulator and trusts the simulator's key."""
+    async with c.uow() as tx:
+        account = await tx.scalar(
+            select(ChannelAccount).where(ChannelAccount.name == _account_names()[Channel.WECHATPAY])
+        )
+    assert account is not None
+    service = ChannelAccountService(c)
+    credentials = service.credentials(account)
+    private = load_pem_private_key(credentials["private_key_pem"].encode(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)
+    platform = sim.register_merchant(
+        account.config["mchid"],
+        account.config["appid"],
+        account.config["merchant_serial_no"],
+        samples.public_pem(private),
+        credentials["apiv3_key"],
+    )
+    config = {
+        **account.config,
+        "platform_public_key_id": platform["platform_public_key_id"],
+        "platform_public_key_pem": platform["platform_public_key_pem"],
+    }
+    await service.update(account.id, {"config": config})
+
+
+async def _enable_methods(c: Container, merchant_id: str, methods: list[str]) -> None:
+    async with c.uow() as tx:
+        merchant = await tx.get(Merchant, merchant_id, with_for_update=True)
+        assert merchant is not None
+        merchant.enabled_methods = methods
+        await tx.commit()
+
+
+async def _sample_payment(c: Container, caller: Caller) -> str:
+    """A fresh cashier payment at every start, so the printed link always works."""
+    body = {
+        "out_trade_no": f"demo-{secrets.token_hex(6)}",
+        "amount": 1800,
+        "subject": "拿铁 Latte (demo)",
+        "expire_in_seconds": 7200,
+    }
+    payment, _ = await PaymentService(c).create(caller, body)
+    return str(payment["action"]["url"])
 
 
 async def _create_merchant(c: Container) -> Merchant:
