@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
+
 from tests.support.factories import ok
 from tests.support.receiver import Receiver
 from tests.support.stack import Stack
-from tests.support.wechat import WeChatMerchant, sim_order, sim_pay
+from tests.support.wechat import WeChatMerchant, sim_order, sim_pay, wechat_merchant
 
 
 def test_native_payment_paid_by_the_payer_succeeds_and_the_merchant_hears_once(
@@ -36,3 +38,28 @@ def test_native_payment_paid_by_the_payer_succeeds_and_the_merchant_hears_once(
     order = sim_order(tongbao, created["attempts"][0]["channel_order_no"])
     assert order["trade_state"] == "SUCCESS"
     assert json.loads(arrived.body)["id"].startswith("evt_")
+
+
+def test_certificate_mode_verifies_with_downloaded_platform_certificates(
+    tongbao: Stack, admin: httpx.Client, receiver: Receiver
+) -> None:
+    shop = wechat_merchant(tongbao, admin, notify_url=receiver.url, verification="certificate")
+    try:
+        created = ok(shop.create_payment(amount=99), 201)
+        sim_pay(tongbao, code_url=created["action"]["code_url"])
+        tongbao.wechatpay_wait()
+        assert shop.payment(created["id"])["status"] == "succeeded"
+    finally:
+        shop.client.close()
+
+
+def test_a_merchant_closes_a_pending_payment_and_hears_of_it(
+    tongbao: Stack, shop: WeChatMerchant, receiver: Receiver
+) -> None:
+    created = ok(shop.create_payment(), 201)
+    closed = ok(shop.client.post(f"/v1/payments/{created['id']}/close"))
+    assert closed["status"] == "closed"
+    assert sim_order(tongbao, created["attempts"][0]["channel_order_no"])["trade_state"] == "CLOSED"
+    tongbao.run_jobs()
+    [arrived] = receiver.wait_for(1)
+    assert shop.client.verify_notification(arrived.headers, arrived.body)["type"] == "payment.closed"

@@ -63,6 +63,11 @@ def serve(
         require_schema_at_head(settings)
     public_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - just a display name
     base_url = f"http://{public_host}:{port}"
+    if not settings.public_base_url and not demo:
+        err.print(
+            f"[yellow]TONGBAO_PUBLIC_BASE_URL is not set: cashier links and channel callbacks will use "
+            f"{base_url}, which payers and channels outside this machine cannot reach.[/]"
+        )
     settings.public_base_url = settings.public_base_url or base_url
     simulators: dict[str, Any] = {}
     extra: list[APIRouter] = []

@@ -58,6 +58,8 @@ FINAL_PAYMENT_STATES: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAI
 # per-account limits come on top of it.
 MAX_AMOUNT: Final = 100_000_000  # 1,000,000.00 CNY in fen
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
+# A payer switching methods at the cashier opens one channel order per switch; this many at most.
+MAX_ATTEMPTS: Final = 10
 MIN_EXPIRY: Final = timedelta(minutes=1)
 MAX_EXPIRY: Final = timedelta(days=7)
 

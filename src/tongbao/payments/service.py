@@ -385,6 +385,8 @@ class PaymentService:
                 )
             if payment.expires_at <= self.c.clock.now() + timedelta(seconds=30):
                 raise Conflict("the payment is about to expire", code="payment_expiring", param=None)
+            if len(await attempts_of(tx, payment.id)) >= domain.MAX_ATTEMPTS:
+                raise Conflict("this payment has had too many attempts", code="too_many_attempts")
             merchant = await tx.get(Merchant, payment.merchant_id)
             assert merchant is not None
             account = await account_for(tx, merchant, method)
