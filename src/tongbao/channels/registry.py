@@ -44,6 +44,9 @@ class ChannelRegistry:
         opened = self.secrets.open(account.credentials_ciphertext, credentials_context(account.id))
         return dict(json.loads(opened))
 
+    def supports(self, channel: str) -> bool:
+        return channel == Channel.WECHATPAY
+
     def adapter(self, account: ChannelAccount) -> ChannelAdapter:
         if account.channel == Channel.WECHATPAY:
             return WeChatPayAdapter(

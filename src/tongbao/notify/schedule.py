@@ -4,24 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-# Delays after a failed attempt: 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h.
-RETRY_DELAYS_S: Final = (
-    15,
-    15,
-    30,
-    180,
-    600,
-    1200,
-    1800,
-    1800,
-    1800,
-    3600,
-    10800,
-    10800,
-    10800,
-    21600,
-    21600,
-)
+from tongbao.channels.wechatpay.protocol import CALLBACK_RETRY_DELAYS_S
+
+RETRY_DELAYS_S: Final = CALLBACK_RETRY_DELAYS_S
 
 
 def delay_after(failed_attempts: int) -> int | None:

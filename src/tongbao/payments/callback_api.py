@@ -27,7 +27,7 @@ async def channel_callback(
     body = await request.body()
     async with c.uow() as tx:
         account = await tx.get(ChannelAccount, channel_account_id)
-    if account is None or account.channel != channel:
+    if account is None or account.channel != channel or not c.channels.supports(account.channel):
         log.warning("callback for an unknown channel account", channel=channel, account_id=channel_account_id)
         return Response(status_code=404)
     adapter = c.channels.adapter(account)

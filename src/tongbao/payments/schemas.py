@@ -37,6 +37,7 @@ class AttemptPublic(BaseModel):
     account_mode: str
     status: str
     channel_trade_no: str | None
+    error: str | None
     created_at: str
     finished_at: str | None
 

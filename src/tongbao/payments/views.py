@@ -21,6 +21,8 @@ def attempt_public(attempt: PaymentAttempt) -> dict[str, Any]:
         "account_mode": attempt.account_mode,
         "status": attempt.status,
         "channel_trade_no": attempt.channel_trade_no,
+        # What went wrong at the channel last, if anything (a refusal, a timeout, a mismatch).
+        "error": attempt.last_error,
         "created_at": _iso(attempt.created_at),
         "finished_at": _iso(attempt.finished_at),
     }

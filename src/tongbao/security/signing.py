@@ -74,22 +74,29 @@ def hmac_verify(secret: str, message: bytes, signature: str) -> bool:
     return hmac.compare_digest(hmac_sign(secret, message).encode(), signature.encode())
 
 
-def rsa_sign(private_key_pem: str, message: bytes) -> str:
-    key = load_pem_private_key(private_key_pem.encode(), password=None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+def sign_rsa_sha256(key: rsa.RSAPrivateKey, message: bytes) -> str:
+    """base64(RSA-PKCS1v15-SHA256): the scheme of our RSA apps and of the channels alike."""
     return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def rsa_verify(public_key_pem: str, message: bytes, signature: str) -> bool:
-    key = load_pem_public_key(public_key_pem.encode())
-    if not isinstance(key, rsa.RSAPublicKey):
-        return False
+def verify_rsa_sha256(key: rsa.RSAPublicKey, message: bytes, signature: str) -> bool:
     try:
         raw = base64.b64decode(signature, validate=True)
         key.verify(raw, message, padding.PKCS1v15(), hashes.SHA256())
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+def rsa_sign(private_key_pem: str, message: bytes) -> str:
+    key = load_pem_private_key(private_key_pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return sign_rsa_sha256(key, message)
+
+
+def rsa_verify(public_key_pem: str, message: bytes, signature: str) -> bool:
+    key = load_pem_public_key(public_key_pem.encode())
+    return isinstance(key, rsa.RSAPublicKey) and verify_rsa_sha256(key, message, signature)
 
 
 def format_authorization(scheme: str, app_id: str, timestamp: int, nonce: str, signature: str) -> str:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from tongbao.security.signing import sign_rsa_sha256, verify_rsa_sha256
 
 SCHEME: Final = "WECHATPAY2-SHA256-RSA2048"
 HEADER_TIMESTAMP: Final = "Wechatpay-Timestamp"
@@ -32,6 +33,25 @@ HEADER_SIGNATURE_TYPE: Final = "Wechatpay-Signature-Type"
 HEADER_REQUEST_ID: Final = "Request-ID"
 AEAD_ALGORITHM: Final = "AEAD_AES_256_GCM"
 BEIJING: Final = timezone(timedelta(hours=8))
+# Delays before each retry of an unanswered callback: 15s, 15s, 30s, 3m, 10m, 20m, 30m, 30m, 30m,
+# 60m, 3h, 3h, 3h, 6h, 6h. Tongbao retries its own merchant notifications on the same schedule.
+CALLBACK_RETRY_DELAYS_S: Final = (
+    15,
+    15,
+    30,
+    180,
+    600,
+    1200,
+    1800,
+    1800,
+    1800,
+    3600,
+    10800,
+    10800,
+    10800,
+    21600,
+    21600,
+)
 
 _AUTH_FIELD = re.compile(r'\s*([a-z_]+)="([^"]*)"\s*')
 _AUTH_FIELDS: Final = ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
@@ -43,16 +63,11 @@ def message(*parts: str | bytes) -> bytes:
 
 
 def sign(private_key: rsa.RSAPrivateKey, data: bytes) -> str:
-    return base64.b64encode(private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())).decode()
+    return sign_rsa_sha256(private_key, data)
 
 
 def verify(public_key: rsa.RSAPublicKey, data: bytes, signature_b64: str) -> bool:
-    try:
-        signature = base64.b64decode(signature_b64, validate=True)
-        public_key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
-        return False
-    return True
+    return verify_rsa_sha256(public_key, data, signature_b64)
 
 
 def new_nonce() -> str:

@@ -24,25 +24,8 @@ from .models import Merchant, Order
 from .platform import PlatformIdentity
 from .wire import dumps
 
-# Delays between attempts when the merchant does not acknowledge: 15s, 15s, 30s, 3m, 10m, 20m, 30m,
-# 30m, 30m, 60m, 3h, 3h, 3h, 6h, 6h. The first attempt is immediate.
-WECHAT_CALLBACK_SCHEDULE_S: Final[tuple[float, ...]] = (
-    15,
-    15,
-    30,
-    180,
-    600,
-    1200,
-    1800,
-    1800,
-    1800,
-    3600,
-    10800,
-    10800,
-    10800,
-    21600,
-    21600,
-)
+# WeChat's own schedule for unanswered callbacks; the first attempt is immediate.
+WECHAT_CALLBACK_SCHEDULE_S: Final[tuple[float, ...]] = protocol.CALLBACK_RETRY_DELAYS_S
 _NONCE_ALPHABET: Final = string.ascii_letters + string.digits
 
 
