@@ -46,7 +46,8 @@ class AttemptBody(BaseModel):
 
 
 def qr_svg(data: str) -> str:
-    return str(segno.make(data, error="m").svg_inline(scale=5, border=2))
+    # No fixed size, so the page scales it (a viewBox is written instead).
+    return str(segno.make(data, error="m").svg_inline(border=2, omitsize=True))
 
 
 @router.get("/{payment_id}", response_class=HTMLResponse)

@@ -69,6 +69,9 @@ async def close_payment(
         payment = await load_payment(tx, payment_id, lock=True)
         if payment.status != PaymentStatus.PENDING:
             return {"status": payment.status}  # a capture came in while closing
+        # An attempt the payer opened while we were closing the others must be closed too.
+        if any(a.status == AttemptStatus.PENDING for a in await attempts_of(tx, payment_id)):
+            unresolved += 1
         if unresolved:
             raise ChannelUnavailable("the channel could not confirm the close; try again shortly")
         domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.CLOSED)

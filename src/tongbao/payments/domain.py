@@ -113,7 +113,8 @@ def check_expire_in(expire_in_seconds: object) -> int | None:
         return None
     if type(expire_in_seconds) is not int:
         raise AmountProblem("parameter_invalid", "expire_in_seconds", "expire_in_seconds is an integer")
-    if not MIN_EXPIRY <= timedelta(seconds=expire_in_seconds) <= MAX_EXPIRY:
+    # Compared as integers: a huge value must be refused, not overflow a timedelta.
+    if not MIN_EXPIRY.total_seconds() <= expire_in_seconds <= MAX_EXPIRY.total_seconds():
         raise AmountProblem(
             "parameter_invalid",
             "expire_in_seconds",
