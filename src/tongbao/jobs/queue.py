@@ -59,6 +59,9 @@ async def enqueue(
         tx.add(job)
         await tx.flush()
         return True
+    # The caller's own pending rows are written first, so that their errors stay theirs and are
+    # not mistaken below for a duplicate job.
+    await tx.flush()
     if await tx.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key)) is not None:
         return False
     # A concurrent transaction may insert the same key between the check and the insert: the
@@ -98,7 +101,16 @@ async def claim(c: Container, owner: str, limit: int, lease_s: float) -> list[Cl
                 .with_for_update(skip_locked=True)
             )
         )
+        taken = []
         for job in jobs:
+            if job.status == RUNNING and job.attempts >= job.max_attempts:
+                # Its worker died on every attempt: stop handing it out, leave it for an operator.
+                job.status = FAILED
+                job.lease_owner = job.lease_expires_at = None
+                job.last_error = f"the lease ran out on all {job.attempts} attempts"
+                job.updated_at = now
+                continue
+            taken.append(job)
             job.status = RUNNING
             job.lease_owner = owner
             job.lease_expires_at = now + timedelta(seconds=lease_s)
@@ -106,7 +118,7 @@ async def claim(c: Container, owner: str, limit: int, lease_s: float) -> list[Cl
             job.updated_at = now
         await tx.commit()
     return [
-        ClaimedJob(j.id, j.kind, dict(j.payload), j.attempts, j.max_attempts, j.every_s, owner) for j in jobs
+        ClaimedJob(j.id, j.kind, dict(j.payload), j.attempts, j.max_attempts, j.every_s, owner) for j in taken
     ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class Periodic:
 
 
 def _owner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{id(object()):x}"[:64]
+    # Host and pid for people reading the table; the random part keeps two workers apart.
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(6)}"
 
 
 class Worker:
