@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -211,61 +211,77 @@ class PaymentService:
         """Returns the payment and whether it was created now (False: the same request came before)."""
         new = parse_new_payment(body)
         now = self.c.clock.now()
-        expires_at = domain.expiry(now, new.expire_in_seconds)
         merchant = caller.merchant
         if not can_take_payments(MerchantStatus(merchant.status)):
             raise Forbidden("the merchant is not active", code="merchant_not_active")
         fingerprint = new.fingerprint()
+        # The answer for a repeated request is read after the transaction ends: on SQLite a second
+        # transaction inside this one would wait for this one's lock.
+        existing: str | None = None
         async with self.c.uow() as tx:
             existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
-            if existing is not None:
-                return await self.view(existing), False
-            account = await account_for(tx, merchant, new.method) if new.method else None
-            payment = Payment(
-                id=new_id("payment"),
-                merchant_id=merchant.id,
-                app_id=caller.app.id,
-                out_trade_no=new.out_trade_no,
-                amount=new.amount,
-                currency=new.currency,
-                subject=new.subject,
-                method=new.method.value if new.method else None,
-                status=PaymentStatus.PENDING.value,
-                notify_url=new.notify_url,
-                return_url=new.return_url,
-                client_ip=new.client_ip,
-                payer_openid=new.payer_openid,
-                extra=new.metadata,
-                fingerprint=fingerprint,
-                expires_at=expires_at,
-                created_at=now,
-                updated_at=now,
-            )
-            tx.add(payment)
-            try:
-                await tx.flush()
-            except IntegrityError:
-                await tx.rollback()
-                existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
-                if existing is None:
-                    raise
-                return await self.view(existing), False
-            # Expiry is scheduled with the payment; the periodic sweep only catches what slips through.
-            await queue.enqueue(
-                tx,
-                EXPIRE_JOB,
-                {"payment_id": payment.id},
-                now=now,
-                run_at=expires_at,
-                dedupe_key=f"expire:{payment.id}",
-            )
-            attempt = (
-                await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
-            )
-            await tx.commit()
+            if existing is None:
+                payment, attempt, account = await self._insert(tx, caller, new, fingerprint, now)
+                if payment is None:  # lost a race to an identical request
+                    existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
+                    if existing is None:
+                        raise Conflict("out_trade_no is being used right now", code="out_trade_no_reused")
+                else:
+                    await tx.commit()
+        if existing is not None:
+            return await self.view(existing), False
+        assert payment is not None
         if attempt is not None and account is not None:
             await self._open_at_channel(payment, attempt, account)
         return await self.view(payment.id), True
+
+    async def _insert(
+        self, tx: AsyncSession, caller: Caller, new: NewPayment, fingerprint: str, now: datetime
+    ) -> tuple[Payment | None, PaymentAttempt | None, ChannelAccount | None]:
+        """Writes the payment, its expiry job and its first attempt; (None, …) if the out_trade_no
+        was taken meanwhile (the transaction is then rolled back)."""
+        merchant = caller.merchant
+        expires_at = domain.expiry(now, new.expire_in_seconds)
+        account = await account_for(tx, merchant, new.method) if new.method else None
+        payment = Payment(
+            id=new_id("payment"),
+            merchant_id=merchant.id,
+            app_id=caller.app.id,
+            out_trade_no=new.out_trade_no,
+            amount=new.amount,
+            currency=new.currency,
+            subject=new.subject,
+            method=new.method.value if new.method else None,
+            status=PaymentStatus.PENDING.value,
+            notify_url=new.notify_url,
+            return_url=new.return_url,
+            client_ip=new.client_ip,
+            payer_openid=new.payer_openid,
+            extra=new.metadata,
+            fingerprint=fingerprint,
+            expires_at=expires_at,
+            created_at=now,
+            updated_at=now,
+        )
+        tx.add(payment)
+        try:
+            await tx.flush()
+        except IntegrityError:
+            await tx.rollback()
+            return None, None, None
+        # Expiry is scheduled with the payment; the periodic sweep only catches what slips through.
+        await queue.enqueue(
+            tx,
+            EXPIRE_JOB,
+            {"payment_id": payment.id},
+            now=now,
+            run_at=expires_at,
+            dedupe_key=f"expire:{payment.id}",
+        )
+        attempt = (
+            await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
+        )
+        return payment, attempt, account
 
     async def _same_request(
         self, tx: AsyncSession, app_id: str, out_trade_no: str, fingerprint: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -274,6 +273,7 @@ class WeChatPayAdapter:
         return value
 
     def _status(self, tx: Mapping[str, Any], order_no: str) -> OrderStatus:
+        """A transaction as WeChat reports it. Anything malformed is an unknown outcome, never a guess."""
         if tx.get("out_trade_no") != order_no:
             raise ChannelUnknownOutcome("bad_answer", "the answer is about another order")
         if tx.get("mchid") not in (None, self.mchid) or tx.get("appid") not in (None, self.appid):
@@ -282,19 +282,31 @@ class WeChatPayAdapter:
         state = TRADE_STATES.get(raw_state) if isinstance(raw_state, str) else None
         if state is None:
             raise ChannelUnknownOutcome("unknown_trade_state", f"unexpected trade_state {raw_state!r}")
-        amount = tx.get("amount") or {}
-        total = amount.get("payer_total", amount.get("total")) if state is OrderState.SUCCEEDED else None
-        if total is not None and type(total) is not int:
-            raise ChannelUnknownOutcome("bad_answer", "the amount is not an integer of fen")
-        paid_at: datetime | None = None
-        if state is OrderState.SUCCEEDED and isinstance(tx.get("success_time"), str):
-            paid_at = protocol.parse_rfc3339(tx["success_time"])
+        transaction_id = tx.get("transaction_id")
+        if transaction_id is not None and not isinstance(transaction_id, str):
+            raise ChannelUnknownOutcome("bad_answer", "transaction_id is not a string")
+        if state is not OrderState.SUCCEEDED:
+            return OrderStatus(order_no, state, channel_trade_no=transaction_id or None, raw=dict(tx))
+        amount = tx.get("amount")
+        # ``total`` is the order's amount; ``payer_total`` is what the payer paid after coupons, so the
+        # order is checked against ``total``, as WeChat advises.
+        total = amount.get("total") if isinstance(amount, dict) else None
+        currency = amount.get("currency") if isinstance(amount, dict) else None
+        if type(total) is not int or not isinstance(currency, str):
+            raise ChannelUnknownOutcome(
+                "bad_answer", "a paid transaction without an integer total and currency"
+            )
+        success_time = tx.get("success_time")
+        try:
+            paid_at = protocol.parse_rfc3339(success_time) if isinstance(success_time, str) else None
+        except ValueError as exc:
+            raise ChannelUnknownOutcome("bad_answer", f"success_time {success_time!r} is not a time") from exc
         return OrderStatus(
             order_no=order_no,
             state=state,
-            channel_trade_no=tx.get("transaction_id") or None,
+            channel_trade_no=transaction_id or None,
             amount=total,
-            currency=amount.get("payer_currency") or amount.get("currency") if total is not None else None,
+            currency=currency,
             paid_at=paid_at,
             raw=dict(tx),
         )
@@ -326,6 +338,8 @@ class WeChatPayAdapter:
             )
             tx = json.loads(plain)
             order_no = tx["out_trade_no"]
+            if not isinstance(order_no, str):
+                raise TypeError("out_trade_no is not a string")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NotificationRejected("undecryptable", f"the callback cannot be read: {exc}") from exc
         try:
