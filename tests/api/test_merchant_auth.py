@@ -81,7 +81,7 @@ def test_a_nonce_is_spent_even_on_another_path(tongbao: Stack, client: TongbaoCl
     assert error_of(response, 401)["code"] == "replayed_request"
 
 
-@pytest.mark.parametrize(("skew_s", "accepted"), [(-301, False), (-290, True), (290, True), (301, False)])
+@pytest.mark.parametrize(("skew_s", "accepted"), [(-305, False), (-290, True), (290, True), (305, False)])
 def test_timestamps_outside_300_seconds_are_refused(
     tongbao: Stack, client: TongbaoClient, skew_s: int, accepted: bool
 ) -> None:

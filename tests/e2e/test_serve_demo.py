@@ -110,7 +110,9 @@ def test_production_start_without_a_master_key_refuses(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_payment_paid_at_the_cashier_reaches_the_demo_merchant(demo: tuple[Path, dict[str, str]]) -> None:
+def test_demo_payment_paid_at_the_cashier_reaches_the_demo_merchant(
+    demo: tuple[Path, dict[str, str]],
+) -> None:
     """The newcomer's path: the printed cashier link, WeChat Pay, the simulator's payer page, Pay."""
     data_dir, _ = demo
     state = json.loads((data_dir / "demo.json").read_text())

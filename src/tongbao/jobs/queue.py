@@ -86,12 +86,15 @@ class ClaimedJob:
 
 
 async def claim(c: Container, owner: str, limit: int, lease_s: float) -> list[ClaimedJob]:
-    now = c.clock.now()
-    due = or_(
-        and_(Job.status == QUEUED, Job.run_at <= now),
-        and_(Job.status == RUNNING, Job.lease_expires_at <= now),
-    )
     async with c.uow() as tx:
+        # Begin first, then read the clock: on SQLite beginning may wait for the write lock, and a
+        # job made due meanwhile must count as due.
+        await tx.connection()
+        now = c.clock.now()
+        due = or_(
+            and_(Job.status == QUEUED, Job.run_at <= now),
+            and_(Job.status == RUNNING, Job.lease_expires_at <= now),
+        )
         jobs = list(
             await tx.scalars(
                 select(Job)

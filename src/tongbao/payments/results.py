@@ -145,6 +145,7 @@ async def _succeeded(
     domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
     attempt.status = AttemptStatus.SUCCEEDED.value
     attempt.paid_amount = status.amount
+    attempt.last_error = None
     attempt.finished_at = now
     attempt.updated_at = now
     payment.status = PaymentStatus.SUCCEEDED.value

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from tongbao.channels.base import (
     Action,
+    ChannelError,
     ChannelRejected,
     ChannelUnknownOutcome,
     Method,
@@ -151,10 +152,17 @@ class WeChatPayAdapter:
         )
 
     async def _download_certificates(self) -> dict[str, rsa.RSAPublicKey]:
-        response = await self._send("GET", "/v3/certificates", b"", verify=False)
+        # Whatever goes wrong here, the answer being checked stays unverified: unknown, not refused.
+        try:
+            response = await self._send("GET", "/v3/certificates", b"", verify=False)
+        except ChannelError as exc:
+            raise ChannelUnknownOutcome("certificates", f"no platform certificates: {exc}") from exc
         if response.status_code != 200:
             raise ChannelUnknownOutcome("certificates", "could not download the platform certificates")
-        keys = certificates_from_listing(self.apiv3_key, response.content)
+        try:
+            keys = certificates_from_listing(self.apiv3_key, response.content)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ChannelUnknownOutcome("certificates", f"unreadable platform certificates: {exc}") from exc
         # The listing is verified with the certificates it carries (the only way to bootstrap).
         serial = response.headers.get(protocol.HEADER_SERIAL, "").upper()
         key = keys.get(serial)
@@ -323,7 +331,12 @@ class WeChatPayAdapter:
         if abs(self.clock.now().timestamp() - timestamp) > MAX_SKEW_S:
             raise NotificationRejected("stale", "the callback's timestamp is too far from now")
         serial = headers.get(protocol.HEADER_SERIAL, "")
-        key = await self._platform_key(serial)
+        try:
+            key = await self._platform_key(serial)
+        except ChannelUnknownOutcome as exc:
+            raise NotificationRejected(
+                "unknown_serial", f"cannot fetch platform keys: {exc.message}"
+            ) from exc
         if key is None:
             raise NotificationRejected("unknown_serial", f"no platform key with serial {serial!r}")
         if not self._signature_ok(key, headers, body):
