@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,19 +16,14 @@ from tongbao.jobs import queue
 from tongbao.jobs.models import Job
 from tongbao.jobs.queue import ClaimedJob
 
+from .rows import add as add_job
+from .rows import assert_close, only, rows
+
 KIND = "test.job"
 
 
 async def add(c: Container, kind: str = KIND, payload: dict[str, Any] | None = None, **options: Any) -> bool:
-    async with c.uow() as tx:
-        added = await queue.enqueue(tx, kind, payload or {}, now=c.clock.now(), **options)
-        await tx.commit()
-    return added
-
-
-async def rows(c: Container) -> list[Job]:
-    async with c.uow() as tx:
-        return list(await tx.scalars(select(Job).order_by(Job.created_at, Job.id)))
+    return await add_job(c, kind, payload, **options)
 
 
 async def row(c: Container, job_id: str) -> Job:
@@ -36,17 +31,6 @@ async def row(c: Container, job_id: str) -> Job:
         job = await tx.get(Job, job_id)
     assert job is not None
     return job
-
-
-async def only(c: Container) -> Job:
-    [job] = await rows(c)
-    return job
-
-
-def assert_close(actual: datetime | None, lower: datetime, upper: datetime) -> None:
-    """``actual`` lies between two clock readings taken around the call that wrote it."""
-    assert actual is not None
-    assert lower <= actual <= upper, (lower, actual, upper)
 
 
 # --- enqueue ---------------------------------------------------------------------------------

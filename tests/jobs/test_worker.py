@@ -7,42 +7,24 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from tests.support.stack import Stack
 from tongbao.bootstrap import Container
 from tongbao.jobs import queue
-from tongbao.jobs.models import Job
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import Handler, Periodic, RetryAt, Worker
+
+from .rows import add as add_job
+from .rows import assert_close, only, rows
 
 KIND = "test.work"
 
 
 async def add(c: Container, kind: str = KIND, payload: dict[str, Any] | None = None, **options: Any) -> bool:
-    async with c.uow() as tx:
-        added = await queue.enqueue(tx, kind, payload or {}, now=c.clock.now(), **options)
-        await tx.commit()
-    return added
-
-
-async def rows(c: Container) -> list[Job]:
-    async with c.uow() as tx:
-        return list(await tx.scalars(select(Job).order_by(Job.created_at, Job.id)))
-
-
-async def only(c: Container) -> Job:
-    [job] = await rows(c)
-    return job
+    return await add_job(c, kind, payload, **options)
 
 
 def worker(c: Container, handlers: dict[str, Handler], **options: Any) -> Worker:
     return Worker(c, handlers, **{"owner": "test-worker", "lease_s": 60.0, **options})
-
-
-def assert_close(actual: datetime | None, lower: datetime, upper: datetime) -> None:
-    assert actual is not None
-    assert lower <= actual <= upper, (lower, actual, upper)
 
 
 def test_run_due_runs_every_due_job_at_most_concurrency_at_a_time(tongbao: Stack) -> None:
