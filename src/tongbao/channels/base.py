@@ -58,6 +58,8 @@ class OrderRequest:
     expires_at: datetime
     client_ip: str | None = None
     payer_openid: str | None = None
+    return_url: str | None = None  # where page/wap/web pay methods send the payer back
+    auth_code: str | None = None  # the payer's barcode, for barcode (face-to-face) payments
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,15 @@ class ChannelAdapter(Protocol):
     async def query(self, order_no: str) -> OrderStatus: ...
 
     async def close(self, order_no: str) -> None: ...
+
+    async def charge(self, order: OrderRequest) -> OrderStatus:
+        """Barcode payments: charge the payer's auth code now. The status may be PAYING (the payer
+        is confirming on the phone), to be followed by queries and, on timeout, ``cancel``."""
+        ...
+
+    async def cancel(self, order_no: str) -> None:
+        """Revokes an order whatever its state (barcode payments that did not complete in time)."""
+        ...
 
     async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus: ...
 

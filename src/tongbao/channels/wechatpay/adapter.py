@@ -261,6 +261,12 @@ class WeChatPayAdapter:
         if response.status_code not in (200, 204):
             raise ChannelUnknownOutcome(f"http_{response.status_code}", "unexpected answer to close")
 
+    async def charge(self, order: OrderRequest) -> OrderStatus:
+        raise ChannelRejected("METHOD_UNSUPPORTED", "WeChat Pay barcode payments are not offered")
+
+    async def cancel(self, order_no: str) -> None:
+        await self.close(order_no)
+
     # -- answers ---------------------------------------------------------------------------------
 
     @staticmethod
