@@ -19,7 +19,7 @@ from tongbao.bootstrap import Container
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
 from tongbao.jobs.registry import build_worker
-from tongbao.merchants import app_api, channel_api, echo_api, me_api, merchant_api, methods_api
+from tongbao.merchants import app_api, channel_api, echo_api, limits_api, me_api, merchant_api, methods_api
 from tongbao.notify import api as notify_api
 from tongbao.payments import admin_api as payments_admin_api
 from tongbao.payments import api as payments_api
@@ -89,6 +89,7 @@ def create_app(
         app_api.router,
         channel_api.router,
         methods_api.router,
+        limits_api.router,
         payments_api.router,
         payments_admin_api.router,
         callback_api.router,

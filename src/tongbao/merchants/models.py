@@ -111,6 +111,9 @@ class ChannelAccount(Base):
     config: Mapped[dict[str, str]] = mapped_column(JSON)
     credentials_ciphertext: Mapped[str] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    # Limits in fen: per payment, and per business day (Beijing) across the account's payments.
+    single_max_amount: Mapped[int | None] = mapped_column(BigInteger)
+    daily_max_amount: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -192,6 +192,8 @@ class ChannelAccountPublic(Out):
         description="which secrets are stored; their values are never returned"
     )
     enabled: bool
+    single_max_amount: int | None = Field(default=None, description="fen; none: no limit")
+    daily_max_amount: int | None = Field(default=None, description="fen per Beijing business day")
     created_at: datetime
     updated_at: datetime
 

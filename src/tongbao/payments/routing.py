@@ -1,31 +1,97 @@
-"""Which channel account serves a merchant's payment by a method."""
+"""Which channel account serves a merchant's payment by a method.
+
+The merchant's own enabled account on the method's channel is preferred (money goes straight to
+the merchant); otherwise the account bound to the merchant for that channel (usually the
+platform's shared one). An account is skipped when the payment is over its single-payment limit
+or would take it over its daily limit (pending and succeeded attempts of the Beijing business day).
+Candidate accounts are locked while the choice is made, so two payments cannot both squeeze
+under the same daily limit.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.channels.base import Method
 from tongbao.errors import InvalidRequest
+from tongbao.merchants.domain.channel_accounts import AccountMode
 from tongbao.merchants.models import ChannelAccount, Merchant, MerchantChannelBinding
+from tongbao.payments.domain import AttemptStatus
+from tongbao.payments.models import PaymentAttempt
+
+BEIJING = timezone(timedelta(hours=8))
 
 
-async def account_for(tx: AsyncSession, merchant: Merchant, method: Method) -> ChannelAccount:
+def business_day_start(now: datetime) -> datetime:
+    """Midnight in Beijing of the business day ``now`` falls in, as an aware datetime."""
+    return datetime.combine(now.astimezone(BEIJING).date(), time(0), tzinfo=BEIJING)
+
+
+async def _candidates(tx: AsyncSession, merchant: Merchant, method: Method) -> list[ChannelAccount]:
+    channel = method.channel.value
+    own = list(
+        await tx.scalars(
+            select(ChannelAccount)
+            .where(
+                ChannelAccount.merchant_id == merchant.id,
+                ChannelAccount.channel == channel,
+                ChannelAccount.mode == AccountMode.OWN.value,
+                ChannelAccount.enabled.is_(True),
+            )
+            .order_by(ChannelAccount.id)
+        )
+    )
+    binding = await tx.scalar(
+        select(MerchantChannelBinding).where(
+            MerchantChannelBinding.merchant_id == merchant.id, MerchantChannelBinding.channel == channel
+        )
+    )
+    bound = None if binding is None else await tx.get(ChannelAccount, binding.channel_account_id)
+    if bound is not None and bound.enabled and bound.id not in {a.id for a in own}:
+        own.append(bound)
+    return own
+
+
+async def _taken_today(tx: AsyncSession, account: ChannelAccount, now: datetime) -> int:
+    total = await tx.scalar(
+        select(func.coalesce(func.sum(PaymentAttempt.amount), 0)).where(
+            PaymentAttempt.channel_account_id == account.id,
+            PaymentAttempt.created_at >= business_day_start(now),
+            PaymentAttempt.status.in_([AttemptStatus.PENDING.value, AttemptStatus.SUCCEEDED.value]),
+        )
+    )
+    return int(total or 0)
+
+
+async def account_for(
+    tx: AsyncSession, merchant: Merchant, method: Method, amount: int, now: datetime
+) -> ChannelAccount:
     if method.value not in (merchant.enabled_methods or []):
         raise InvalidRequest(
             f"{method.value} is not enabled for this merchant", code="method_not_enabled", param="method"
         )
-    binding = await tx.scalar(
-        select(MerchantChannelBinding).where(
-            MerchantChannelBinding.merchant_id == merchant.id,
-            MerchantChannelBinding.channel == method.channel.value,
-        )
-    )
-    account = None if binding is None else await tx.get(ChannelAccount, binding.channel_account_id)
-    if account is None or not account.enabled:
+    candidates = await _candidates(tx, merchant, method)
+    if not candidates:
         raise InvalidRequest(
-            f"no enabled {method.channel.value} channel account is bound to this merchant",
+            f"no enabled {method.channel.value} channel account serves this merchant",
             code="channel_account_missing",
             param="method",
         )
-    return account
+    # Row locks in id order, the order every payment takes them in; then the choice in preference order.
+    for account in sorted(candidates, key=lambda a: a.id):
+        await tx.get(ChannelAccount, account.id, with_for_update=True, populate_existing=True)
+    for account in candidates:
+        if account.single_max_amount is not None and amount > account.single_max_amount:
+            continue
+        if account.daily_max_amount is not None:
+            if await _taken_today(tx, account, now) + amount > account.daily_max_amount:
+                continue
+        return account
+    raise InvalidRequest(
+        "the amount is over what this merchant's channel accounts may take now (per payment or per day)",
+        code="channel_limit_exceeded",
+        param="amount",
+    )

@@ -34,6 +34,7 @@ class AttemptPublic(BaseModel):
     channel_order_no: str
     method: str
     channel: str
+    channel_account_id: str
     account_mode: str
     status: str
     channel_trade_no: str | None

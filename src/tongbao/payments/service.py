@@ -126,7 +126,7 @@ class PaymentService:
         was taken meanwhile (the transaction is then rolled back)."""
         merchant = caller.merchant
         expires_at = domain.expiry(now, new.expire_in_seconds)
-        account = await account_for(tx, merchant, new.method) if new.method else None
+        account = await account_for(tx, merchant, new.method, new.amount, now) if new.method else None
         payment = Payment(
             id=new_id("payment"),
             merchant_id=merchant.id,
@@ -289,7 +289,7 @@ class PaymentService:
                 raise Conflict("this payment has had too many attempts", code="too_many_attempts")
             merchant = await tx.get(Merchant, payment.merchant_id)
             assert merchant is not None
-            account = await account_for(tx, merchant, method)
+            account = await account_for(tx, merchant, method, payment.amount, self.c.clock.now())
             attempt = await self._new_attempt(tx, payment, account, method)
             await tx.commit()
         await self._open_at_channel(payment, attempt, account)

@@ -18,6 +18,7 @@ def attempt_public(attempt: PaymentAttempt) -> dict[str, Any]:
         "channel_order_no": attempt.id,
         "method": attempt.method,
         "channel": attempt.channel,
+        "channel_account_id": attempt.channel_account_id,
         "account_mode": attempt.account_mode,
         "status": attempt.status,
         "channel_trade_no": attempt.channel_trade_no,
