@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -96,3 +97,13 @@ def test_limits_must_be_positive_integers(admin: httpx.Client, shop: WeChatMerch
     assert error_of(response, 400)["param"] == "daily_max_amount"
     account = ok(admin.get(f"/admin/v1/channel-accounts/{shop.account_id}"))
     assert account["daily_max_amount"] is None
+
+
+def test_concurrent_payments_never_take_an_account_over_its_daily_limit(
+    tongbao: Stack, admin: httpx.Client, shop: WeChatMerchant
+) -> None:
+    own = own_account(tongbao, admin, shop, daily_max_amount=3000)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        served = list(pool.map(lambda _: served_by(shop, 1000), range(10)))
+    assert served.count((own, "own")) == 3
+    assert served.count((shop.account_id, "shared")) == 7
