@@ -28,11 +28,19 @@ from tongbao.payments.service import PaymentService, load_payment
 router = APIRouter(prefix="/pay", tags=["cashier"], include_in_schema=False)
 PAGE = Template(files("tongbao.console").joinpath("cashier_page.html").read_text(encoding="utf-8"))
 
-# Methods a payer can finish from a browser page (JSAPI and APP need WeChat itself or an app).
+# Methods a payer can finish from a browser page (JSAPI, APP and barcode need a wallet, an app or
+# a till), in the order the cashier lists them.
 CASHIER_METHODS = {
     Method.WECHAT_NATIVE: "微信扫码支付 · WeChat Pay (scan)",
     Method.WECHAT_H5: "微信 H5 支付 · WeChat Pay (mobile)",
+    Method.ALIPAY_QR: "支付宝扫码 · Alipay (scan)",
+    Method.ALIPAY_PAGE: "支付宝网页支付 · Alipay (web)",
+    Method.ALIPAY_WAP: "支付宝手机网站支付 · Alipay (mobile)",
+    Method.UNIONPAY_WEB: "银联网关支付 · UnionPay (web)",
+    Method.UNIONPAY_WAP: "银联手机支付 · UnionPay (mobile)",
 }
+# The payer-facing artefact of a QR action, and the simulator payer page's name for it.
+QR_FIELDS = ("code_url", "qr_code")
 STATUS_TEXT = {
     PaymentStatus.PENDING: "等待支付 · Waiting for payment",
     PaymentStatus.SUCCEEDED: "支付成功 · Paid",
@@ -43,6 +51,11 @@ STATUS_TEXT = {
 
 class AttemptBody(BaseModel):
     method: str
+
+
+def simulator_root(base_url: str) -> str:
+    """The simulator behind an account's base URL (Alipay's base URL names its gateway.do)."""
+    return base_url.removesuffix("/gateway.do")
 
 
 def qr_svg(data: str) -> str:
@@ -56,7 +69,9 @@ async def cashier_page(c: ContainerDep, payment_id: str) -> HTMLResponse:
         payment = await load_payment(tx, payment_id)
         merchant = await tx.get(Merchant, payment.merchant_id)
     assert merchant is not None
-    offered = [m for m in CASHIER_METHODS if m.value in merchant.enabled_methods]
+    offered = [
+        m for m in CASHIER_METHODS if m.value in merchant.enabled_methods and c.channels.supports(m.channel)
+    ]
     if payment.method is not None:
         offered = []  # the merchant chose; the cashier only shows the outcome
     buttons = "".join(
@@ -94,8 +109,9 @@ async def cashier_attempt(
     action = started["action"] or {}
     answer: dict[str, Any] = {"attempt_id": started["attempt_id"], "status": started["status"], "error": None}
     if action.get("type") == "qr_code":
-        answer["qr_svg"] = qr_svg(action["code_url"])
-        answer["code_url"] = action["code_url"]
+        field = next(name for name in QR_FIELDS if name in action)
+        answer["qr_svg"] = qr_svg(action[field])
+        answer["code_url"] = action[field]
         if c.settings.demo_payer_links:
             async with c.uow() as tx:
                 attempt = await tx.get(PaymentAttempt, started["attempt_id"])
@@ -103,10 +119,12 @@ async def cashier_attempt(
                 account = await tx.get(ChannelAccount, attempt.channel_account_id)
             assert account is not None
             answer["payer_url"] = (
-                f"{account.base_url}/_control/payer?code_url={quote(action['code_url'], safe='')}"
+                f"{simulator_root(account.base_url)}/_control/payer?{field}={quote(action[field], safe='')}"
             )
     elif action.get("type") == "redirect":
         answer["redirect_url"] = action["url"]
+    elif action.get("type") == "form_post":
+        answer["form"] = {"url": action["url"], "fields": action["fields"]}
     elif not action:
         answer["error"] = "the channel did not answer in time; try again in a moment"
     return answer
