@@ -23,7 +23,8 @@ from tongbao.merchants.models import ChannelAccount, Merchant
 from tongbao.money import fen_to_yuan
 from tongbao.payments.domain import PaymentStatus
 from tongbao.payments.models import PaymentAttempt
-from tongbao.payments.service import PaymentService, load_payment
+from tongbao.payments.service import PaymentService
+from tongbao.payments.store import load_payment
 
 router = APIRouter(prefix="/pay", tags=["cashier"], include_in_schema=False)
 PAGE = Template(files("tongbao.console").joinpath("cashier_page.html").read_text(encoding="utf-8"))

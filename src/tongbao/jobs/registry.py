@@ -8,6 +8,7 @@ from tongbao.jobs.worker import Handler, Periodic, Worker
 from tongbao.notify.events import DELIVER_JOB
 from tongbao.notify.jobs import deliver_event
 from tongbao.payments import jobs as payment_jobs
+from tongbao.payments.barcode import POLL_JOB, poll_barcode
 from tongbao.payments.results import CLOSE_ATTEMPT_JOB
 from tongbao.payments.service import EXPIRE_JOB, QUERY_JOB
 
@@ -18,6 +19,7 @@ HANDLERS: dict[str, Handler] = {
     EXPIRE_JOB: payment_jobs.expire_payment,
     payment_jobs.EXPIRY_SWEEP: payment_jobs.expiry_sweep,
     CLOSE_ATTEMPT_JOB: payment_jobs.close_stray_attempt,
+    POLL_JOB: poll_barcode,
 }
 
 PERIODIC = (

@@ -17,7 +17,7 @@ from tongbao.payments import domain
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import PaymentAttempt
 from tongbao.payments.results import apply_status, notify_merchant
-from tongbao.payments.service import attempts_of, load_payment
+from tongbao.payments.store import attempts_of, load_payment
 
 
 async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:

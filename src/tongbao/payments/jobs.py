@@ -19,7 +19,8 @@ from tongbao.payments.closing import close_attempt, close_payment
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.results import apply_status
-from tongbao.payments.service import EXPIRE_JOB, load_payment
+from tongbao.payments.service import EXPIRE_JOB
+from tongbao.payments.store import load_payment
 
 EXPIRY_SWEEP: Final = "payment.expiry_sweep"
 SWEEP_BATCH: Final = 200

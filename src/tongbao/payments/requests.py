@@ -15,6 +15,9 @@ from tongbao.payments import domain
 from tongbao.payments.domain import AmountProblem
 
 _OUT_TRADE_NO = re.compile(domain.OUT_TRADE_NO_PATTERN)
+# Alipay's payment codes: 16-24 digits beginning 25 to 30.
+_AUTH_CODE = re.compile(r"(2[5-9]|30)[0-9]{14,22}")
+BARCODE_METHODS = frozenset({Method.ALIPAY_BARCODE})
 
 
 def _invalid(problem: AmountProblem | AppRuleBroken) -> InvalidRequest:
@@ -59,6 +62,7 @@ class NewPayment:
     payer_openid: str | None
     expire_in_seconds: int | None
     metadata: dict[str, str]
+    auth_code: str | None = None
 
     def fingerprint(self) -> str:
         fields = {k: (v.value if isinstance(v, Method) else v) for k, v in self.__dict__.items()}
@@ -109,10 +113,20 @@ def parse_new_payment(body: dict[str, Any]) -> NewPayment:
         raise InvalidRequest(
             "wechat_jsapi needs the payer's openid", code="parameter_missing", param="payer.openid"
         )
-    if method is not None and method.channel.value != "wechatpay":
-        raise InvalidRequest(
-            f"{method.value} is not available yet", code="method_not_enabled", param="method"
-        )
+    auth_code = _text(body, "auth_code", max_len=32)
+    if method in BARCODE_METHODS:
+        if not auth_code:
+            raise InvalidRequest(
+                f"{method.value} needs the payer's auth_code", code="parameter_missing", param="auth_code"
+            )
+        if not _AUTH_CODE.fullmatch(auth_code):
+            raise InvalidRequest(
+                "auth_code is the 16-24 digits of the payer's barcode",
+                code="auth_code_invalid",
+                param="auth_code",
+            )
+    elif auth_code:
+        raise InvalidRequest("auth_code is only for barcode methods", param="auth_code")
     return NewPayment(
         out_trade_no=out_trade_no,
         amount=amount,
@@ -125,4 +139,5 @@ def parse_new_payment(body: dict[str, Any]) -> NewPayment:
         payer_openid=openid,
         expire_in_seconds=expire_in_seconds,
         metadata=metadata,
+        auth_code=auth_code,
     )

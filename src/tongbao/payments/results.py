@@ -23,7 +23,7 @@ from tongbao.notify.events import record_event
 from tongbao.payments import domain
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
-from tongbao.payments.service import attempts_of, load_payment
+from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
 
 CLOSE_ATTEMPT_JOB = "payment.close_attempt"

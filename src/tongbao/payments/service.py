@@ -23,35 +23,16 @@ from tongbao.merchants.app_service import Caller
 from tongbao.merchants.domain.onboarding import MerchantStatus, can_take_payments
 from tongbao.merchants.models import ChannelAccount, Merchant
 from tongbao.payments import domain
+from tongbao.payments.barcode import charge_barcode
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.requests import NewPayment, method_of, parse_new_payment
 from tongbao.payments.routing import account_for
+from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
 
 QUERY_JOB = "payment.query"
 EXPIRE_JOB = "payment.expire"
-
-
-async def load_payment(
-    tx: AsyncSession, payment_id: str, merchant_id: str | None = None, *, lock: bool = False
-) -> Payment:
-    stmt = select(Payment).where(Payment.id == payment_id)
-    if merchant_id is not None:
-        stmt = stmt.where(Payment.merchant_id == merchant_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    payment = await tx.scalar(stmt)
-    if payment is None:
-        raise NotFound("no such payment", code="payment_not_found", param="payment_id")
-    return payment
-
-
-async def attempts_of(tx: AsyncSession, payment_id: str) -> list[PaymentAttempt]:
-    rows = await tx.scalars(
-        select(PaymentAttempt).where(PaymentAttempt.payment_id == payment_id).order_by(PaymentAttempt.id)
-    )
-    return list(rows)
 
 
 class PaymentService:
@@ -98,6 +79,10 @@ class PaymentService:
         merchant = caller.merchant
         if not can_take_payments(MerchantStatus(merchant.status)):
             raise Forbidden("the merchant is not active", code="merchant_not_active")
+        if new.method is not None and not self.c.channels.supports(new.method.channel):
+            raise InvalidRequest(
+                f"{new.method.value} is not available", code="method_not_enabled", param="method"
+            )
         fingerprint = new.fingerprint()
         # The answer for a repeated request is read after the transaction ends: on SQLite a second
         # transaction inside this one would wait for this one's lock.
@@ -116,7 +101,7 @@ class PaymentService:
             return await self.view(existing), False
         assert payment is not None
         if attempt is not None and account is not None:
-            await self._open_at_channel(payment, attempt, account)
+            await self._open_at_channel(payment, attempt, account, auth_code=new.auth_code)
         return await self.view(payment.id), True
 
     async def _insert(
@@ -224,7 +209,12 @@ class PaymentService:
         return attempt
 
     async def _open_at_channel(
-        self, payment: Payment, attempt: PaymentAttempt, account: ChannelAccount
+        self,
+        payment: Payment,
+        attempt: PaymentAttempt,
+        account: ChannelAccount,
+        *,
+        auth_code: str | None = None,
     ) -> None:
         adapter = self.c.channels.adapter(account)
         order = OrderRequest(
@@ -237,11 +227,16 @@ class PaymentService:
             expires_at=payment.expires_at,
             client_ip=payment.client_ip,
             payer_openid=payment.payer_openid,
+            return_url=payment.return_url,
+            auth_code=auth_code,
         )
         action: dict[str, Any] | None = None
         error: str | None = None
         failed = False
         try:
+            if auth_code is not None:
+                await charge_barcode(self.c, adapter, order)
+                return
             opened = await adapter.create(order)
             action = {"type": opened.type, **opened.data}
         except ChannelUnknownOutcome as exc:

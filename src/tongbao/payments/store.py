@@ -1,0 +1,30 @@
+"""Reading payments and their attempts inside a caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tongbao.errors import NotFound
+from tongbao.payments.models import Payment, PaymentAttempt
+
+
+async def load_payment(
+    tx: AsyncSession, payment_id: str, merchant_id: str | None = None, *, lock: bool = False
+) -> Payment:
+    stmt = select(Payment).where(Payment.id == payment_id)
+    if merchant_id is not None:
+        stmt = stmt.where(Payment.merchant_id == merchant_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    payment = await tx.scalar(stmt)
+    if payment is None:
+        raise NotFound("no such payment", code="payment_not_found", param="payment_id")
+    return payment
+
+
+async def attempts_of(tx: AsyncSession, payment_id: str) -> list[PaymentAttempt]:
+    rows = await tx.scalars(
+        select(PaymentAttempt).where(PaymentAttempt.payment_id == payment_id).order_by(PaymentAttempt.id)
+    )
+    return list(rows)
