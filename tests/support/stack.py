@@ -18,6 +18,7 @@ from tongbao.jobs.worker import Worker
 from tongbao.security.master_key import MasterKey
 from tongbao.security.operators import OperatorService
 from tongbao.security.secretbox import decode_master_key, generate_master_key
+from tongbao.simulators.alipay import AlipaySimulator, create_alipay_simulator
 from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
@@ -50,6 +51,7 @@ class Stack:
     clock: MovableClock
     wechatpay: WeChatPaySimulator
     worker: Worker
+    alipay: AlipaySimulator
 
     @property
     def url(self) -> str:
@@ -59,9 +61,16 @@ class Stack:
     def wechatpay_url(self) -> str:
         return f"{self.server.url}/sim/wechatpay"
 
+    @property
+    def alipay_url(self) -> str:
+        return f"{self.server.url}/sim/alipay"
+
     def wechatpay_wait(self) -> None:
         """Until the WeChat Pay simulator's callbacks so far are answered (or given up)."""
         self.server.run(self.wechatpay.wait_callbacks())
+
+    def alipay_wait(self) -> None:
+        self.server.run(self.alipay.wait_callbacks())
 
     def run_jobs(self) -> int:
         """Runs every job due now, as a worker process would, and returns how many ran."""
@@ -77,8 +86,9 @@ class Stack:
 
         async def empty() -> None:
             # Callbacks still in flight from the last test, and its faults, end here.
-            await self.wechatpay.aclose()
-            self.wechatpay.faults.clear()
+            for sim in (self.wechatpay, self.alipay):
+                await sim.aclose()
+                sim.faults.clear()
             async with self.container.uow() as tx:
                 for table in reversed(metadata.sorted_tables):
                     await tx.execute(delete(table))
@@ -102,11 +112,23 @@ def start_stack(backend: str, database_url: str, workdir: Path) -> Stack:
     clock = MovableClock()
     container = build_container(settings, MasterKey(decode_master_key(key_text), "environment"), clock=clock)
     wechatpay = create_wechatpay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
-    server = LiveServer(create_app(container, own_container=True, simulators={"wechatpay": wechatpay}))
+    alipay = create_alipay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
+    simulators = {"wechatpay": wechatpay, "alipay": alipay}
+    server = LiveServer(create_app(container, own_container=True, simulators=simulators))
     settings.public_base_url = server.url
     server.start()
     worker = build_worker(container, owner="test-worker", lease_s=60.0)
-    return Stack(backend, database_url, key_text, container, server, clock, wechatpay.state.simulator, worker)
+    return Stack(
+        backend,
+        database_url,
+        key_text,
+        container,
+        server,
+        clock,
+        wechatpay.state.simulator,
+        worker,
+        alipay.state.simulator,
+    )
 
 
 # The simulator retries unanswered callbacks quickly here, and not forever.

@@ -10,6 +10,7 @@ import json
 
 import httpx
 
+from tongbao.channels.alipay.adapter import AlipayAdapter
 from tongbao.channels.base import ChannelAdapter
 from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
@@ -45,7 +46,7 @@ class ChannelRegistry:
         return dict(json.loads(opened))
 
     def supports(self, channel: str) -> bool:
-        return channel == Channel.WECHATPAY
+        return channel in (Channel.WECHATPAY, Channel.ALIPAY)
 
     def adapter(self, account: ChannelAccount) -> ChannelAdapter:
         if account.channel == Channel.WECHATPAY:
@@ -57,6 +58,15 @@ class ChannelRegistry:
                 http=self.http,
                 clock=self.clock,
                 certificates=self._certificates,
+            )
+        if account.channel == Channel.ALIPAY:
+            return AlipayAdapter(
+                account_id=account.id,
+                base_url=account.base_url,
+                config=account.config,
+                credentials=self.credentials(account),
+                http=self.http,
+                clock=self.clock,
             )
         raise UnsupportedChannel(f"the {account.channel} channel is not available yet")
 

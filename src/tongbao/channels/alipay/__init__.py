@@ -1,0 +1,1 @@
+"""Alipay OpenAPI: the adapter and the wire rules it shares with the simulator."""

@@ -1,0 +1,149 @@
+"""The control API (``/_control/…``, JSON, no auth) and the payer page: a test or a person acts as the
+payer, inspects trades and injects faults."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tongbao.channels.alipay import protocol
+
+from ..faults import FaultPlan, FaultPlanError
+from . import payer_page
+from .gateway import gateway_route, mount_prefix
+from .models import ControlError, Trade
+from .state import AlipaySimulator
+
+_MERCHANT_FIELDS = ("app_id", "public_key_pem")
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ControlError(400, "INVALID_REQUEST", "the body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ControlError(400, "INVALID_REQUEST", "the body is a JSON object")
+    return data
+
+
+def _json_route(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        try:
+            result = await handler(request)
+        except ControlError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return result if isinstance(result, Response) else JSONResponse(result)
+
+    return route
+
+
+def return_url(sim: AlipaySimulator, trade: Trade) -> str:
+    """Where the payer's browser goes after paying: the merchant's return_url with Alipay's signed
+    synchronous-return parameters."""
+    params = protocol.signed(
+        sim.key,
+        {
+            "app_id": trade.app_id,
+            "auth_app_id": trade.app_id,
+            "method": trade.method + ".return",
+            "charset": protocol.CHARSET,
+            "version": protocol.VERSION,
+            "sign_type": protocol.SIGN_TYPE,
+            "timestamp": protocol.format_time(sim.clock.now()),
+            "out_trade_no": trade.out_trade_no,
+            "trade_no": trade.trade_no,
+            "total_amount": trade.amount_text(),
+            "seller_id": trade.seller_id,
+        },
+        notification=True,
+    )
+    separator = "&" if "?" in trade.return_url else "?"
+    return trade.return_url + separator + urlencode(params)
+
+
+def control_routes(sim: AlipaySimulator) -> list[Route]:
+    async def merchants(request: Request) -> Any:
+        data = await _json(request)
+        missing = [name for name in _MERCHANT_FIELDS if name not in data]
+        unknown = sorted(set(data) - set(_MERCHANT_FIELDS))
+        if missing or unknown:
+            problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
+            raise ControlError(400, "INVALID_REQUEST", problem)
+        return sim.register_merchant(data["app_id"], data["public_key_pem"])
+
+    async def pay(request: Request) -> Any:
+        data = await _json(request)
+        return sim.pay(sim.find_trade(data), amount=data.get("amount")).record()
+
+    async def cancel(request: Request) -> Any:
+        return sim.decline(sim.find_trade(await _json(request))).record()
+
+    async def trade(request: Request) -> Any:
+        selector = {
+            "out_trade_no": request.path_params["out_trade_no"],
+            "app_id": request.query_params.get("app_id"),
+        }
+        return sim.find_trade(selector).record()
+
+    async def faults(request: Request) -> Any:
+        if request.method == "PUT":
+            try:
+                sim.faults.install(FaultPlan.from_json(await _json(request)))
+            except FaultPlanError as exc:
+                raise ControlError(400, "INVALID_FAULT_PLAN", str(exc)) from exc
+        elif request.method == "DELETE":
+            sim.faults.clear()
+        return sim.faults.plan_json()
+
+    return [
+        Route("/gateway.do", gateway_route(sim), methods=["GET", "POST"]),
+        Route("/_control/merchants", _json_route(merchants), methods=["POST"]),
+        Route("/_control/pay", _json_route(pay), methods=["POST"]),
+        Route("/_control/cancel", _json_route(cancel), methods=["POST"]),
+        Route("/_control/orders/{out_trade_no}", _json_route(trade), methods=["GET"]),
+        Route("/_control/faults", _json_route(faults), methods=["GET", "PUT", "DELETE"]),
+        *payer_routes(sim),
+    ]
+
+
+def payer_routes(sim: AlipaySimulator) -> list[Route]:
+    def selector(pairs: dict[str, str]) -> dict[str, str]:
+        return {name: pairs[name] for name in ("out_trade_no", "qr_code", "app_id") if pairs.get(name)}
+
+    async def show(request: Request) -> Response:
+        prefix = mount_prefix(request)
+        chosen = selector(dict(request.query_params))
+        if not chosen:
+            return HTMLResponse(payer_page.lookup_page(prefix))
+        try:
+            found = sim.find_trade(chosen)
+        except ControlError as exc:
+            return HTMLResponse(payer_page.lookup_page(prefix, exc.message), status_code=exc.status)
+        return HTMLResponse(payer_page.trade_page(found, prefix))
+
+    async def pay(request: Request) -> Response:
+        prefix = mount_prefix(request)
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        try:
+            found = sim.find_trade(selector(form))
+        except ControlError as exc:
+            return HTMLResponse(payer_page.error_page(exc.message, prefix), status_code=exc.status)
+        try:
+            sim.pay(found)
+        except ControlError as exc:
+            return HTMLResponse(payer_page.trade_page(found, prefix, exc.message), status_code=exc.status)
+        if found.return_url:
+            return RedirectResponse(return_url(sim, found), status_code=303)
+        return HTMLResponse(payer_page.paid_page(found))
+
+    return [
+        Route("/_control/payer", show, methods=["GET"]),
+        Route("/_control/payer/pay", pay, methods=["POST"]),
+    ]

@@ -1,0 +1,171 @@
+"""What the Alipay simulator remembers: apps, trades, and the errors it answers with."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tongbao.channels.alipay import protocol
+from tongbao.money import fen_to_yuan
+
+SUB_MESSAGES: Final = {
+    "ACQ.TRADE_NOT_EXIST": "交易不存在",
+    "ACQ.TRADE_STATUS_ERROR": "交易状态不合法",
+    "ACQ.TRADE_HAS_SUCCESS": "交易已被支付",
+    "ACQ.TRADE_HAS_CLOSE": "交易已经关闭",
+    "ACQ.CONTEXT_INCONSISTENT": "交易信息被篡改",
+    "ACQ.PAYMENT_AUTH_CODE_INVALID": "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款",
+    "ACQ.INVALID_PARAMETER": "参数无效",
+}
+
+
+class AlipayError(Exception):
+    """An answer other than success: Alipay's ``code``/``msg`` and, mostly, ``sub_code``/``sub_msg``."""
+
+    def __init__(self, code: str, msg: str, sub_code: str = "", sub_msg: str = "", http_status: int = 200):
+        super().__init__(f"{code} {sub_code}: {sub_msg or msg}")
+        self.code, self.msg, self.sub_code, self.sub_msg = code, msg, sub_code, sub_msg
+        self.http_status = http_status
+
+    def node(self) -> dict[str, str]:
+        node = {"code": self.code, "msg": self.msg}
+        if self.sub_code:
+            node.update(sub_code=self.sub_code, sub_msg=self.sub_msg)
+        return node
+
+
+def business(sub_code: str, sub_msg: str | None = None) -> AlipayError:
+    return AlipayError(protocol.CODE_BUSINESS, "Business Failed", sub_code, sub_msg or SUB_MESSAGES[sub_code])
+
+
+def invalid(sub_code: str, sub_msg: str) -> AlipayError:
+    return AlipayError(protocol.CODE_INVALID, "Invalid Arguments", sub_code, sub_msg)
+
+
+def missing(name: str) -> AlipayError:
+    return AlipayError(
+        protocol.CODE_MISSING, "Missing Required Arguments", f"isv.missing-{name}", f"缺少{name}参数"
+    )
+
+
+def unavailable(http_status: int = 200) -> AlipayError:
+    return AlipayError(
+        protocol.CODE_UNAVAILABLE,
+        "Service Currently Unavailable",
+        "isp.unknow-error",
+        "系统繁忙",
+        http_status,
+    )
+
+
+class ControlError(Exception):
+    """An error of the control API or the payer page (not part of Alipay's protocol)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+    def body(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class App:
+    app_id: str
+    public_key: rsa.RSAPublicKey
+    seller_id: str
+
+
+def _digits(n: int) -> str:
+    return "".join(secrets.choice(string.digits) for _ in range(n))
+
+
+def new_trade_no(now: datetime) -> str:
+    return protocol.format_time(now)[:10].replace("-", "") + "22001" + _digits(15)
+
+
+def new_qr_code() -> str:
+    return "https://qr.alipay.com/bax" + "".join(
+        secrets.choice(string.ascii_lowercase + string.digits) for _ in range(21)
+    )
+
+
+def new_buyer_id() -> str:
+    return "2088" + _digits(12)
+
+
+@dataclass
+class Trade:
+    app_id: str
+    seller_id: str
+    out_trade_no: str
+    trade_no: str
+    method: str  # the method that created it: alipay.trade.precreate, .page.pay, .wap.pay, .app.pay, .pay
+    subject: str
+    total: int  # fen, what the order asks for
+    notify_url: str
+    return_url: str
+    time_expire: datetime
+    created_at: datetime
+    request: dict[str, Any]  # the biz_content and notify_url, to tell a repeat from a reuse
+    qr_code: str | None = None
+    auth_code: str | None = None
+    status: str = "WAIT_BUYER_PAY"
+    paid: int | None = None  # fen the payer paid
+    buyer_id: str | None = None
+    gmt_payment: datetime | None = None
+    cancel_action: str | None = None
+    polls_left: int = 0  # a "processing" barcode payment completes after this many queries
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def refresh(self, now: datetime) -> None:
+        """An unpaid trade closes at its time_expire, as Alipay does."""
+        if self.status == "WAIT_BUYER_PAY" and now >= self.time_expire:
+            self.status = "TRADE_CLOSED"
+
+    def amount_text(self, delta: int = 0) -> str:
+        return fen_to_yuan(max(0, (self.paid if self.paid is not None else self.total) + delta))
+
+    def details(self, delta: int = 0) -> dict[str, str]:
+        """The trade as alipay.trade.query reports it (without code and msg)."""
+        out = {
+            "trade_no": self.trade_no,
+            "out_trade_no": self.out_trade_no,
+            "trade_status": self.status,
+            "total_amount": fen_to_yuan(self.total) if self.paid is None else self.amount_text(delta),
+        }
+        if self.buyer_id:
+            out.update(buyer_logon_id="159****5620", buyer_user_id=self.buyer_id)
+        if self.gmt_payment is not None and self.paid is not None:
+            out.update(
+                buyer_pay_amount=self.amount_text(delta),
+                receipt_amount=self.amount_text(delta),
+                send_pay_date=protocol.format_time(self.gmt_payment),
+            )
+        return out
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "app_id": self.app_id,
+            "out_trade_no": self.out_trade_no,
+            "trade_no": self.trade_no,
+            "method": self.method,
+            "subject": self.subject,
+            "total_amount": fen_to_yuan(self.total),
+            "amount": self.total,
+            "paid_amount": self.paid,
+            "trade_status": self.status,
+            "qr_code": self.qr_code,
+            "notify_url": self.notify_url,
+            "return_url": self.return_url,
+            "time_expire": protocol.format_time(self.time_expire),
+            "gmt_create": protocol.format_time(self.created_at),
+            "gmt_payment": protocol.format_time(self.gmt_payment) if self.gmt_payment else None,
+            "cancel_action": self.cancel_action,
+            "notifications": list(self.notifications),
+        }
