@@ -19,6 +19,7 @@ from tongbao.security.master_key import MasterKey
 from tongbao.security.operators import OperatorService
 from tongbao.security.secretbox import decode_master_key, generate_master_key
 from tongbao.simulators.alipay import AlipaySimulator, create_alipay_simulator
+from tongbao.simulators.unionpay import UnionPaySimulator, create_unionpay_simulator
 from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
@@ -52,6 +53,7 @@ class Stack:
     wechatpay: WeChatPaySimulator
     worker: Worker
     alipay: AlipaySimulator
+    unionpay: UnionPaySimulator
 
     @property
     def url(self) -> str:
@@ -65,12 +67,19 @@ class Stack:
     def alipay_url(self) -> str:
         return f"{self.server.url}/sim/alipay"
 
+    @property
+    def unionpay_url(self) -> str:
+        return f"{self.server.url}/sim/unionpay"
+
     def wechatpay_wait(self) -> None:
         """Until the WeChat Pay simulator's callbacks so far are answered (or given up)."""
         self.server.run(self.wechatpay.wait_callbacks())
 
     def alipay_wait(self) -> None:
         self.server.run(self.alipay.wait_callbacks())
+
+    def unionpay_wait(self) -> None:
+        self.server.run(self.unionpay.wait_callbacks())
 
     def run_jobs(self) -> int:
         """Runs every job due now, as a worker process would, and returns how many ran."""
@@ -86,7 +95,7 @@ class Stack:
 
         async def empty() -> None:
             # Callbacks still in flight from the last test, and its faults, end here.
-            for sim in (self.wechatpay, self.alipay):
+            for sim in (self.wechatpay, self.alipay, self.unionpay):
                 await sim.aclose()
                 sim.faults.clear()
             async with self.container.uow() as tx:
@@ -113,7 +122,8 @@ def start_stack(backend: str, database_url: str, workdir: Path) -> Stack:
     container = build_container(settings, MasterKey(decode_master_key(key_text), "environment"), clock=clock)
     wechatpay = create_wechatpay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
     alipay = create_alipay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
-    simulators = {"wechatpay": wechatpay, "alipay": alipay}
+    unionpay = create_unionpay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
+    simulators = {"wechatpay": wechatpay, "alipay": alipay, "unionpay": unionpay}
     server = LiveServer(create_app(container, own_container=True, simulators=simulators))
     settings.public_base_url = server.url
     server.start()
@@ -128,6 +138,7 @@ def start_stack(backend: str, database_url: str, workdir: Path) -> Stack:
         wechatpay.state.simulator,
         worker,
         alipay.state.simulator,
+        unionpay.state.simulator,
     )
 
 

@@ -12,6 +12,7 @@ import httpx
 
 from tongbao.channels.alipay.adapter import AlipayAdapter
 from tongbao.channels.base import ChannelAdapter
+from tongbao.channels.unionpay.adapter import UnionPayAdapter
 from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
 from tongbao.clock import Clock
@@ -46,7 +47,7 @@ class ChannelRegistry:
         return dict(json.loads(opened))
 
     def supports(self, channel: str) -> bool:
-        return channel in (Channel.WECHATPAY, Channel.ALIPAY)
+        return channel in (Channel.WECHATPAY, Channel.ALIPAY, Channel.UNIONPAY)
 
     def adapter(self, account: ChannelAccount) -> ChannelAdapter:
         if account.channel == Channel.WECHATPAY:
@@ -61,6 +62,15 @@ class ChannelRegistry:
             )
         if account.channel == Channel.ALIPAY:
             return AlipayAdapter(
+                account_id=account.id,
+                base_url=account.base_url,
+                config=account.config,
+                credentials=self.credentials(account),
+                http=self.http,
+                clock=self.clock,
+            )
+        if account.channel == Channel.UNIONPAY:
+            return UnionPayAdapter(
                 account_id=account.id,
                 base_url=account.base_url,
                 config=account.config,

@@ -227,7 +227,9 @@ class PaymentService:
             expires_at=payment.expires_at,
             client_ip=payment.client_ip,
             payer_openid=payment.payer_openid,
-            return_url=payment.return_url,
+            # Where the payer's browser lands after paying on the channel's page: the merchant's page,
+            # else the cashier, which shows the outcome.
+            return_url=payment.return_url or self.cashier_url(payment.id),
             auth_code=auth_code,
         )
         action: dict[str, Any] | None = None

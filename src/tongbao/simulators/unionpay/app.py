@@ -1,0 +1,61 @@
+"""The UnionPay gateway simulator as a Starlette app, standalone or mounted
+(``app.mount("/sim/unionpay", …)``): paths below the prefix are what the real gateway serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from tongbao.channels.unionpay import protocol
+from tongbao.clock import Clock
+
+from . import pages
+from .control import control_routes
+from .gateway import gateway_routes
+from .state import UnionPaySimulator
+
+
+def create_unionpay_simulator(
+    *,
+    clock: Clock | None = None,
+    platform_key: RSAPrivateKey | None = None,
+    callback_schedule_s: Sequence[float] = protocol.NOTIFY_RETRY_DELAYS_S,
+    http_timeout_s: float = 5.0,
+) -> Starlette:
+    """A fresh simulator (its own signing key and certificate, merchants and orders) on
+    ``app.state.simulator``. Its lifespan closes it on shutdown; when mounted inside another app,
+    whose lifespan does not reach mounted apps, the host calls ``await app.state.simulator.aclose()``."""
+    sim = UnionPaySimulator(
+        clock=clock,
+        platform_key=platform_key,
+        callback_schedule_s=callback_schedule_s,
+        http_timeout_s=http_timeout_s,
+    )
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return HTMLResponse(pages.error_page(str(status), "请求无效"), status_code=status)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return HTMLResponse(pages.error_page("03", "系统繁忙"), status_code=500)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await sim.aclose()
+
+    app = Starlette(
+        routes=[*gateway_routes(sim), *control_routes(sim)],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.simulator = sim
+    return app

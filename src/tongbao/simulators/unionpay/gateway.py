@@ -1,0 +1,143 @@
+"""The gateway's routes: ``frontTransReq.do`` (the payer's browser posts the merchant's signed form),
+``queryTrans.do`` (the merchant's server asks), and the payer's Pay button.
+
+Faults from the plan apply per endpoint name: "create" (the front transaction) and "query".
+``error_5xx`` answers HTTP 500 having done nothing; ``system_error`` does the work and then answers
+respCode 03 (a query) or a 500 page (a front transaction); ``timeout`` stalls the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Scope
+
+from tongbao.channels.unionpay import protocol
+
+from ..faults import FaultKind, Faults
+from . import pages
+from .state import UnionPaySimulator
+from .validation import ControlError, GatewayError
+
+T = TypeVar("T")
+
+
+class ServerFault(Exception):
+    """The fault plan says: answer HTTP 500."""
+
+
+def mount_prefix(scope: Scope) -> str:
+    """The prefix the simulator is mounted under ("" at the root), for the links it hands out."""
+    return str(scope.get("root_path", "")).rstrip("/")
+
+
+async def _read_form(request: Request) -> dict[str, str]:
+    try:
+        return protocol.parse_form(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise GatewayError("30", "报文格式错误") from exc
+
+
+async def _stall(sim: UnionPaySimulator, request: Request, seconds: float) -> None:
+    # Stop early once the caller has hung up or the simulator closes, so servers shut down promptly.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        if await request.is_disconnected() or await sim.stall(min(0.05, left)):
+            return
+
+
+async def _apply(sim: UnionPaySimulator, request: Request, faults: Faults, work: Callable[[], T]) -> T:
+    latency = faults.get(FaultKind.LATENCY)
+    if latency is not None:
+        await asyncio.sleep(latency.param("latency_ms") / 1000)
+    if faults.get(FaultKind.ERROR_5XX) is not None:
+        raise ServerFault
+    timeout = faults.get(FaultKind.TIMEOUT)
+    if timeout is not None and timeout.param("before"):
+        await _stall(sim, request, timeout.param("hang_s"))
+    try:
+        return work()
+    finally:
+        # Applied (or refused), then the answer is late: the caller times out not knowing which.
+        if timeout is not None and not timeout.param("before"):
+            await _stall(sim, request, timeout.param("hang_s"))
+
+
+def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
+    async def front(request: Request) -> Response:
+        try:
+            form = await _read_form(request)
+            faults = sim.faults.next("create")
+            order = await _apply(sim, request, faults, lambda: sim.front_transaction(form))
+        except GatewayError as exc:
+            return HTMLResponse(pages.error_page(exc.resp_code, exc.resp_msg), status_code=400)
+        except ServerFault:
+            return HTMLResponse(pages.error_page("03", "系统繁忙"), status_code=500)
+        if faults.get(FaultKind.SYSTEM_ERROR) is not None:
+            return HTMLResponse(pages.error_page("03", "交易通讯超时"), status_code=500)
+        return HTMLResponse(pages.order_page(order, mount_prefix(request.scope)))
+
+    async def query(request: Request) -> Response:
+        form: dict[str, str] = {}
+        try:
+            form = await _read_form(request)
+            faults = sim.faults.next("query")
+            answer = await _apply(sim, request, faults, lambda: sim.query(form, faults))
+            if faults.get(FaultKind.SYSTEM_ERROR) is not None:
+                answer = {**_echo(form), "respCode": "03", "respMsg": "交易通讯超时，请发起查询交易"}
+        except GatewayError as exc:
+            answer = {**_echo(form), "respCode": exc.resp_code, "respMsg": exc.resp_msg}
+        except ServerFault:
+            return PlainTextResponse("Internal Server Error", status_code=500)
+        body = protocol.encode_answer(sim.identity.sign(answer))
+        return PlainTextResponse(body, media_type="text/plain;charset=UTF-8")
+
+    return [
+        Route(protocol.FRONT_PATH, front, methods=["POST"]),
+        Route(protocol.QUERY_PATH, query, methods=["POST"]),
+        *payer_routes(sim),
+    ]
+
+
+def _echo(form: dict[str, str]) -> dict[str, str]:
+    """A refused request's answer repeats who and what it was about."""
+    names = ("version", "encoding", "txnType", "txnSubType", "bizType", "accessType", "merId", "orderId")
+    return {name: form[name] for name in (*names, "txnTime") if form.get(name)}
+
+
+def payer_routes(sim: UnionPaySimulator) -> list[Route]:
+    def html(handler: Callable[[Request], Awaitable[str]]) -> Callable[[Request], Awaitable[Response]]:
+        async def route(request: Request) -> Response:
+            try:
+                return HTMLResponse(await handler(request))
+            except ControlError as exc:
+                return HTMLResponse(pages.error_page(exc.code, exc.message), status_code=exc.status)
+
+        return route
+
+    async def show(request: Request) -> str:
+        order = sim.by_token(request.query_params.get("token", ""))
+        return pages.order_page(order, mount_prefix(request.scope))
+
+    async def pay(request: Request) -> str:
+        try:
+            form = protocol.parse_form(await request.body())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ControlError(400, "INVALID_REQUEST", "not a form") from exc
+        order = sim.by_token(form.get("token", ""))
+        try:
+            sim.pay(order)
+        except ControlError as exc:
+            return pages.order_page(order, mount_prefix(request.scope), exc.message)
+        return pages.return_page(order, sim.front_result(order))
+
+    return [
+        Route("/_control/payer", html(show), methods=["GET"]),
+        Route("/_control/payer/pay", html(pay), methods=["POST"]),
+    ]
