@@ -26,10 +26,13 @@ from tongbao.cli.runtime import (
     run_with_container,
 )
 from tongbao.db import migrate
+from tongbao.demo.registration import DemoSimulators
 from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
 from tongbao.demo.shop import demo_shop_router
 from tongbao.jobs.registry import build_worker
 from tongbao.security.secretbox import generate_master_key
+from tongbao.simulators.alipay import create_alipay_simulator
+from tongbao.simulators.unionpay import create_unionpay_simulator
 from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 
 app = typer.Typer(help="Tongbao (通宝) payment gateway.", no_args_is_help=True, add_completion=False)
@@ -73,13 +76,15 @@ def serve(
     extra: list[APIRouter] = []
     if demo:
         settings.demo_payer_links = True
-        wechatpay = create_wechatpay_simulator()
-        simulators["wechatpay"] = wechatpay
+        simulators.update(
+            wechatpay=create_wechatpay_simulator(),
+            alipay=create_alipay_simulator(),
+            unionpay=create_unionpay_simulator(),
+        )
+        sims = DemoSimulators(**{name: app.state.simulator for name, app in simulators.items()})
         demo_file = settings.data_dir / "demo.json"
         token = previous_admin_token(demo_file)
-        state = run_with_container(
-            settings, key, lambda c: seed_demo(c, base_url, token, wechatpay.state.simulator)
-        )
+        state = run_with_container(settings, key, lambda c: seed_demo(c, base_url, token, sims))
         write_demo_file(demo_file, state)
         extra.append(demo_shop_router(base_url, state.app_id, state.app_secret))
         _print_demo(state, demo_file)
@@ -99,7 +104,7 @@ def _print_demo(state: DemoState, demo_file: Path) -> None:
         f"[bold]Credentials[/]    {demo_file.resolve()}",
         "",
         f"[bold green]Pay something[/]  {state.cashier_url}",
-        '               (pick WeChat Pay, then "Open the simulator\'s payer page" and click Pay)',
+        '               (pick a method; for a QR code follow "Open the simulator\'s payer page", then Pay)',
         f"[bold]Notifications[/]  {state.base_url}/demo/notifications  (what the demo merchant received)",
         "",
         f"Try a signed call:  [cyan]tongbao call GET /v1/me --data-dir {demo_file.parent}[/]",

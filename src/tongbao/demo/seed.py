@@ -11,11 +11,11 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
 
 from tongbao.bootstrap import Container
+from tongbao.channels.base import Method
+from tongbao.demo.registration import DemoSimulators, register_accounts
 from tongbao.demo.sample_files import tiny_pdf, tiny_png
 from tongbao.errors import Unauthorized
 from tongbao.merchants.app_service import AppService, Caller
@@ -28,13 +28,11 @@ from tongbao.merchants.models import App, ChannelAccount, Merchant
 from tongbao.payments.service import PaymentService
 from tongbao.security import samples
 from tongbao.security.operators import OperatorService
-from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
 DEMO_MERCHANT = "Demo Coffee"
 DEMO_APP = "Demo Shop"
 DEMO_OPERATOR = "demo-admin"
 SEEDER = "demo-seed"
-DEMO_METHODS = ["wechat_native", "wechat_jsapi", "wechat_h5", "wechat_app"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def write_demo_file(demo_file: Path, state: DemoState) -> None:
 
 
 async def seed_demo(
-    c: Container, base_url: str, previous_token: str | None, wechatpay: WeChatPaySimulator | None = None
+    c: Container, base_url: str, previous_token: str | None, simulators: DemoSimulators | None = None
 ) -> DemoState:
     async with c.uow() as tx:
         merchant = await tx.scalar(select(Merchant).where(Merchant.name == DEMO_MERCHANT))
@@ -81,9 +79,9 @@ async def seed_demo(
     assert caller is not None and caller.secrets
     await _ensure_channel_accounts(c, merchant.id, base_url)
     cashier_url = ""
-    if wechatpay is not None:
-        await _register_wechatpay(c, wechatpay)
-        await _enable_methods(c, merchant.id, DEMO_METHODS)
+    if simulators is not None:
+        await register_accounts(c, simulators, _account_names())
+        await _enable_methods(c, merchant.id, [m.value for m in Method])
         caller = await AppService(c).caller(app.id)
         assert caller is not None
         cashier_url = await _sample_payment(c, caller)
@@ -95,32 +93,6 @@ async def seed_demo(
         admin_token=await _admin_token(c, previous_token),
         cashier_url=cashier_url,
     )
-
-
-async def _register_wechatpay(c: Container, sim: WeChatPaySimulator) -> None:
-    """Registers the demo's WeChat Pay account with the simulator and trusts the simulator's key."""
-    async with c.uow() as tx:
-        account = await tx.scalar(
-            select(ChannelAccount).where(ChannelAccount.name == _account_names()[Channel.WECHATPAY])
-        )
-    assert account is not None
-    service = ChannelAccountService(c)
-    credentials = service.credentials(account)
-    private = load_pem_private_key(credentials["private_key_pem"].encode(), password=None)
-    assert isinstance(private, rsa.RSAPrivateKey)
-    platform = sim.register_merchant(
-        account.config["mchid"],
-        account.config["appid"],
-        account.config["merchant_serial_no"],
-        samples.public_pem(private),
-        credentials["apiv3_key"],
-    )
-    config = {
-        **account.config,
-        "platform_public_key_id": platform["platform_public_key_id"],
-        "platform_public_key_pem": platform["platform_public_key_pem"],
-    }
-    await service.update(account.id, {"config": config})
 
 
 async def _enable_methods(c: Container, merchant_id: str, methods: list[str]) -> None:
@@ -175,7 +147,7 @@ async def _create_merchant(c: Container) -> Merchant:
 async def _ensure_channel_accounts(c: Container, merchant_id: str, base_url: str) -> None:
     service = ChannelAccountService(c)
     for channel, name in _account_names().items():
-        url = f"{base_url}/sim/{channel.value}"
+        url = f"{base_url}/sim/{channel.value}" + ("/gateway.do" if channel is Channel.ALIPAY else "")
         async with c.uow() as tx:
             account = await tx.scalar(select(ChannelAccount).where(ChannelAccount.name == name))
         if account is None:
