@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tongbao.api.app import create_app
 from tongbao.bootstrap import Container, build_container
-from tongbao.cli import manage
+from tongbao.cli import manage, sim
 from tongbao.cli.runtime import (
     console,
     err,
@@ -39,6 +39,7 @@ app = typer.Typer(help="Tongbao (通宝) payment gateway.", no_args_is_help=True
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 manage.register(app)
+sim.register(app)
 
 DataDirOpt = Annotated[
     Path | None,

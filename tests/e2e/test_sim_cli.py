@@ -1,0 +1,53 @@
+"""``tongbao sim <channel>`` runs one simulator standalone, with a fault plan from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from .test_serve_demo import TONGBAO, free_port
+
+PLAN = {"seed": 5, "rules": [{"endpoint": "create", "kind": "error_5xx", "rate": 0.2}]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channel", ["wechatpay", "alipay", "unionpay"])
+def test_a_standalone_simulator_starts_with_its_faults(channel: str) -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*TONGBAO, "sim", channel, "--port", str(port), "--faults", json.dumps(PLAN)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/_control/faults", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert {k: answer.json()[k] for k in ("seed", "rules")} == PLAN
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sim", "paypal"], "unknown channel"),
+        (["sim", "alipay", "--faults", '{"seed": 1, "rules": [{}]}'], "--faults"),
+    ],
+)
+def test_bad_simulator_arguments_exit_2_with_a_reason(args: list[str], message: str) -> None:
+    result = subprocess.run([*TONGBAO, *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr + result.stdout
