@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.support.factories import ok
 from tests.support.receiver import Receiver
@@ -63,3 +64,18 @@ def test_a_merchant_closes_a_pending_payment_and_hears_of_it(
     tongbao.run_jobs()
     [arrived] = receiver.wait_for(1)
     assert shop.client.verify_notification(arrived.headers, arrived.body)["type"] == "payment.closed"
+
+
+@pytest.mark.parametrize(("method", "extra"), [("wechat_jsapi", {"payer": {"openid": "o-payer-1"}}),
+                                               ("wechat_h5", {"client_ip": "203.0.113.9"}),
+                                               ("wechat_app", {})])  # fmt: skip
+def test_every_other_wechat_method_is_paid_and_told_once(
+    tongbao: Stack, shop: WeChatMerchant, receiver: Receiver, method: str, extra: dict[str, object]
+) -> None:
+    created = ok(shop.create_payment(method=method, **extra), 201)
+    sim_pay(tongbao, out_trade_no=created["attempts"][0]["channel_order_no"])
+    tongbao.wechatpay_wait()
+    assert shop.payment(created["id"])["status"] == "succeeded"
+    tongbao.run_jobs()
+    [arrived] = receiver.wait_for(1)
+    assert shop.client.verify_notification(arrived.headers, arrived.body)["data"]["method"] == method
