@@ -7,19 +7,18 @@ simulator gets no lifespan) and closed by ``aclose()``, which also cancels pendi
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.channels.alipay import protocol
 from tongbao.clock import Clock
 
-from ..faults import FaultInjector, FaultKind
+from ..faults import FaultInjector
+from ..sending import NotificationSender
 
 if TYPE_CHECKING:
     from .models import Trade
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 ALIPAY_NOTIFY_SCHEDULE_S: Final[tuple[float, ...]] = tuple(float(s) for s in protocol.NOTIFY_RETRY_DELAYS_S)
 
 
-class Notifier:
+class Notifier(NotificationSender):
     def __init__(
         self,
         key: rsa.RSAPrivateKey,
@@ -36,28 +35,17 @@ class Notifier:
         schedule_s: Sequence[float] = ALIPAY_NOTIFY_SCHEDULE_S,
         timeout_s: float = 5.0,
     ) -> None:
+        super().__init__(clock, faults, schedule_s, timeout_s)
         self._key = key
-        self._clock = clock
-        self._faults = faults
-        self._schedule = tuple(float(delay) for delay in schedule_s)
-        self._timeout_s = timeout_s
-        self._client: httpx.AsyncClient | None = None
-        self._client_loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def notify(self, trade: Trade) -> None:
         """Start delivering trade_status_sync for a paid trade; returns at once."""
-        faults = self._faults.next("callback")
-        wrong = faults.get(FaultKind.WRONG_AMOUNT)
-        params = self.params(trade, wrong.param("delta") if wrong else 0)
-        if faults.get(FaultKind.LOST) is not None:
+        fate = self.fate()
+        body = urlencode(self.params(trade, fate.amount_delta)).encode()
+        if fate.lost:
             trade.notifications.append(self._entry(trade, 0, 0, error="not sent: fault 'lost'"))
             return
-        duplicate = faults.get(FaultKind.DUPLICATE)
-        late = faults.get(FaultKind.DELAY) or faults.get(FaultKind.REORDER)
-        delay_s = late.param("delay_s") if late else 0.0
-        for copy in range(duplicate.param("copies") if duplicate else 1):
-            self._spawn(self._deliver(trade, params, delay_s, copy))
+        self.send(fate, lambda attempt, copy: self._attempt(trade, body, attempt, copy))
 
     def params(self, trade: Trade, amount_delta: int = 0) -> dict[str, str]:
         """The notification's parameters, signed (``sign`` and ``sign_type`` outside the signature)."""
@@ -89,26 +77,11 @@ class Notifier:
         }
         return protocol.signed(self._key, params, notification=True)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, trade: Trade, params: dict[str, str], delay_s: float, copy: int) -> None:
-        if delay_s:
-            await asyncio.sleep(delay_s)
-        body = urlencode(params).encode()
-        for attempt, wait_s in enumerate((0.0, *self._schedule), start=1):
-            if wait_s:
-                await asyncio.sleep(wait_s)
-            if await self._attempt(trade, body, attempt, copy):
-                return
-
     async def _attempt(self, trade: Trade, body: bytes, attempt: int, copy: int) -> bool:
         entry = self._entry(trade, attempt, copy)
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
         try:
-            response = await self._http().post(trade.notify_url, content=body, headers=headers)
+            response = await self.http().post(trade.notify_url, content=body, headers=headers)
         except Exception as exc:  # any failure to deliver counts as "not acknowledged"
             entry["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             trade.notifications.append(entry)
@@ -128,25 +101,3 @@ class Notifier:
             "answer": None,
             "error": error,
         }
-
-    def _http(self) -> httpx.AsyncClient:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._client.is_closed or self._client_loop is not loop:
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout_s), trust_env=False)
-            self._client_loop = loop
-        return self._client
-
-    async def wait_idle(self) -> None:
-        """Until every delivery started so far has finished (acknowledged or given up)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None and self._client_loop is asyncio.get_running_loop():
-            await self._client.aclose()
-        self._client = None
-        self._client_loop = None

@@ -1,0 +1,100 @@
+"""How every simulator sends its channel's notifications: in the background, retried on the
+channel's schedule until acknowledged, shaped by the callback faults of the plan.
+
+Each channel says what a notification looks like and what counts as acknowledged; this module
+owns the tasks, the retry loop and the HTTP client (one per event loop, created on first use, so a
+simulator mounted in another app works without a lifespan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from tongbao.clock import Clock
+
+from .faults import FaultInjector, FaultKind
+
+Attempt = Callable[[int, int], Awaitable[bool]]  # (attempt number, copy) -> acknowledged?
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What the plan's callback faults decided for one notification."""
+
+    amount_delta: int
+    lost: bool
+    copies: int
+    delay_s: float
+
+
+class NotificationSender:
+    def __init__(
+        self, clock: Clock, faults: FaultInjector, schedule_s: Sequence[float], timeout_s: float
+    ) -> None:
+        self._clock = clock
+        self._faults = faults
+        self._schedule = tuple(float(delay) for delay in schedule_s)
+        self._timeout_s = timeout_s
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def fate(self) -> Fate:
+        faults = self._faults.next("callback")
+        wrong = faults.get(FaultKind.WRONG_AMOUNT)
+        duplicate = faults.get(FaultKind.DUPLICATE)
+        late = faults.get(FaultKind.DELAY) or faults.get(FaultKind.REORDER)
+        return Fate(
+            amount_delta=wrong.param("delta") if wrong else 0,
+            lost=faults.get(FaultKind.LOST) is not None,
+            copies=duplicate.param("copies") if duplicate else 1,
+            delay_s=late.param("delay_s") if late else 0.0,
+        )
+
+    def send(self, fate: Fate, attempt: Attempt) -> None:
+        """Starts ``fate.copies`` deliveries, each retried on the schedule; returns at once."""
+        for copy in range(fate.copies):
+            task = asyncio.get_running_loop().create_task(self._deliver(fate.delay_s, copy, attempt))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, delay_s: float, copy: int, attempt: Attempt) -> None:
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        for number, wait_s in enumerate((0.0, *self._schedule), start=1):
+            if wait_s:
+                await asyncio.sleep(wait_s)
+            if await attempt(number, copy):
+                return
+
+    def http(self) -> httpx.AsyncClient:
+        # A client belongs to the loop it first ran on; a simulator reused on another loop gets a new one.
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client.is_closed or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout_s), trust_env=False)
+            self._client_loop = loop
+        return self._client
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def wait_idle(self) -> None:
+        """Until every delivery started so far has finished (acknowledged or given up)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancels pending deliveries and retries, then closes the HTTP client."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None and self._client_loop is asyncio.get_running_loop():
+            await self._client.aclose()
+        self._client = None
+        self._client_loop = None
