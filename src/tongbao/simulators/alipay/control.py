@@ -3,45 +3,22 @@ payer, inspects trades and injects faults."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tongbao.channels.alipay import protocol
 
-from ..faults import FaultPlan, FaultPlanError
+from ..control import ControlError, check_fields, faults_handler, json_route, read_json
 from . import payer_page
 from .gateway import gateway_route, mount_prefix
-from .models import ControlError, Trade
+from .models import Trade
 from .state import AlipaySimulator
 
 _MERCHANT_FIELDS = ("app_id", "public_key_pem")
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ControlError(400, "INVALID_REQUEST", "the body is not JSON") from exc
-    if not isinstance(data, dict):
-        raise ControlError(400, "INVALID_REQUEST", "the body is a JSON object")
-    return data
-
-
-def _json_route(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
-    async def route(request: Request) -> Response:
-        try:
-            result = await handler(request)
-        except ControlError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-        return result if isinstance(result, Response) else JSONResponse(result)
-
-    return route
 
 
 def return_url(sim: AlipaySimulator, trade: Trade) -> str:
@@ -70,20 +47,16 @@ def return_url(sim: AlipaySimulator, trade: Trade) -> str:
 
 def control_routes(sim: AlipaySimulator) -> list[Route]:
     async def merchants(request: Request) -> Any:
-        data = await _json(request)
-        missing = [name for name in _MERCHANT_FIELDS if name not in data]
-        unknown = sorted(set(data) - set(_MERCHANT_FIELDS))
-        if missing or unknown:
-            problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
-            raise ControlError(400, "INVALID_REQUEST", problem)
+        data = await read_json(request)
+        check_fields(data, _MERCHANT_FIELDS)
         return sim.register_merchant(data["app_id"], data["public_key_pem"])
 
     async def pay(request: Request) -> Any:
-        data = await _json(request)
+        data = await read_json(request)
         return sim.pay(sim.find_trade(data), amount=data.get("amount")).record()
 
     async def cancel(request: Request) -> Any:
-        return sim.decline(sim.find_trade(await _json(request))).record()
+        return sim.decline(sim.find_trade(await read_json(request))).record()
 
     async def trade(request: Request) -> Any:
         selector = {
@@ -92,23 +65,13 @@ def control_routes(sim: AlipaySimulator) -> list[Route]:
         }
         return sim.find_trade(selector).record()
 
-    async def faults(request: Request) -> Any:
-        if request.method == "PUT":
-            try:
-                sim.faults.install(FaultPlan.from_json(await _json(request)))
-            except FaultPlanError as exc:
-                raise ControlError(400, "INVALID_FAULT_PLAN", str(exc)) from exc
-        elif request.method == "DELETE":
-            sim.faults.clear()
-        return sim.faults.plan_json()
-
     return [
         Route("/gateway.do", gateway_route(sim), methods=["GET", "POST"]),
-        Route("/_control/merchants", _json_route(merchants), methods=["POST"]),
-        Route("/_control/pay", _json_route(pay), methods=["POST"]),
-        Route("/_control/cancel", _json_route(cancel), methods=["POST"]),
-        Route("/_control/orders/{out_trade_no}", _json_route(trade), methods=["GET"]),
-        Route("/_control/faults", _json_route(faults), methods=["GET", "PUT", "DELETE"]),
+        Route("/_control/merchants", json_route(merchants), methods=["POST"]),
+        Route("/_control/pay", json_route(pay), methods=["POST"]),
+        Route("/_control/cancel", json_route(cancel), methods=["POST"]),
+        Route("/_control/orders/{out_trade_no}", json_route(trade), methods=["GET"]),
+        Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
         *payer_routes(sim),
     ]
 

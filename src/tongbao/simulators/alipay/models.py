@@ -63,17 +63,6 @@ def unavailable(http_status: int = 200) -> AlipayError:
     )
 
 
-class ControlError(Exception):
-    """An error of the control API or the payer page (not part of Alipay's protocol)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
-
-    def body(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
 @dataclass
 class App:
     app_id: str

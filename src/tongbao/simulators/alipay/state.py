@@ -16,9 +16,10 @@ from tongbao.clock import Clock, SystemClock
 from tongbao.money import yuan_to_fen
 from tongbao.security import samples
 
+from ..control import ControlError
 from ..faults import FaultInjector
 from .callbacks import ALIPAY_NOTIFY_SCHEDULE_S, Notifier
-from .models import App, ControlError, Trade, business, new_buyer_id, new_qr_code, new_trade_no
+from .models import App, Trade, business, new_buyer_id, new_qr_code, new_trade_no
 
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
 _AMOUNT: Final = re.compile(r"(0|[1-9][0-9]{0,8})(?:\.([0-9]{1,2}))?")

@@ -19,10 +19,11 @@ from starlette.types import Scope
 
 from tongbao.channels.unionpay import protocol
 
+from ..control import ControlError
 from ..faults import FaultKind, Faults
 from . import pages
 from .state import UnionPaySimulator
-from .validation import ControlError, GatewayError
+from .validation import GatewayError
 
 T = TypeVar("T")
 

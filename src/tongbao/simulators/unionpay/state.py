@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tongbao.channels.unionpay import protocol
 from tongbao.clock import Clock, SystemClock
 
+from ..control import ControlError
 from ..faults import FaultInjector, FaultKind, Faults
 from .models import Identity, Merchant, Order, digits, new_query_id, new_token
 from .notify import BackNotifier
-from .validation import ControlError, GatewayError, check_front, check_query
+from .validation import GatewayError, check_front, check_query
 
 DEFAULT_PAY_WINDOW: Final = timedelta(hours=2)
 SUCCESS_MSG: Final = "成功[0000000]"

@@ -20,19 +20,6 @@ class GatewayError(Exception):
         self.resp_msg = resp_msg
 
 
-class ControlError(Exception):
-    """An error of the control API or the payer page (not part of the channel's protocol)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
-
-
 _COMMON: Final = {
     "version": protocol.VERSION,
     "encoding": None,  # UTF-8, any case

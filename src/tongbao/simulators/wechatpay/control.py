@@ -3,44 +3,20 @@ payer, inspects orders and injects faults."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ..faults import FaultPlan, FaultPlanError
+from ..control import ControlError, check_fields, faults_handler, json_route, read_json
 from . import payer_page
-from .errors import ControlError
 from .models import Order
 from .state import WeChatPaySimulator
 from .wire import mount_prefix
 
 _MERCHANT_FIELDS = ("mchid", "appid", "serial_no", "public_key_pem", "apiv3_key", "platform_verification")
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ControlError(400, "INVALID_REQUEST", "the body is not JSON") from exc
-    if not isinstance(data, dict):
-        raise ControlError(400, "INVALID_REQUEST", "the body is a JSON object")
-    return data
-
-
-def _json_route(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
-    async def route(request: Request) -> Response:
-        try:
-            result = await handler(request)
-        except ControlError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
-        return result if isinstance(result, Response) else JSONResponse(result)
-
-    return route
 
 
 def _payer(data: dict[str, Any]) -> str | None:
@@ -54,21 +30,17 @@ def _payer(data: dict[str, Any]) -> str | None:
 
 def control_routes(sim: WeChatPaySimulator) -> list[Route]:
     async def merchants(request: Request) -> Any:
-        data = await _json(request)
-        missing = [name for name in _MERCHANT_FIELDS[:-1] if name not in data]
-        unknown = sorted(set(data) - set(_MERCHANT_FIELDS))
-        if missing or unknown:
-            problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
-            raise ControlError(400, "INVALID_REQUEST", problem)
+        data = await read_json(request)
+        check_fields(data, _MERCHANT_FIELDS[:-1], _MERCHANT_FIELDS[-1:])
         return sim.register_merchant(**data)
 
     async def pay(request: Request) -> Any:
-        data = await _json(request)
+        data = await read_json(request)
         order = sim.find_order(data)
         return sim.pay(order, amount=data.get("amount"), openid=_payer(data)).record()
 
     async def cancel(request: Request) -> Any:
-        return sim.cancel(sim.find_order(await _json(request))).record()
+        return sim.cancel(sim.find_order(await read_json(request))).record()
 
     async def order(request: Request) -> Any:
         selector = {
@@ -77,22 +49,12 @@ def control_routes(sim: WeChatPaySimulator) -> list[Route]:
         }
         return sim.find_order(selector).record()
 
-    async def faults(request: Request) -> Any:
-        if request.method == "PUT":
-            try:
-                sim.faults.install(FaultPlan.from_json(await _json(request)))
-            except FaultPlanError as exc:
-                raise ControlError(400, "INVALID_FAULT_PLAN", str(exc)) from exc
-        elif request.method == "DELETE":
-            sim.faults.clear()
-        return sim.faults.plan_json()
-
     return [
-        Route("/_control/merchants", _json_route(merchants), methods=["POST"]),
-        Route("/_control/pay", _json_route(pay), methods=["POST"]),
-        Route("/_control/cancel", _json_route(cancel), methods=["POST"]),
-        Route("/_control/orders/{out_trade_no}", _json_route(order), methods=["GET"]),
-        Route("/_control/faults", _json_route(faults), methods=["GET", "PUT", "DELETE"]),
+        Route("/_control/merchants", json_route(merchants), methods=["POST"]),
+        Route("/_control/pay", json_route(pay), methods=["POST"]),
+        Route("/_control/cancel", json_route(cancel), methods=["POST"]),
+        Route("/_control/orders/{out_trade_no}", json_route(order), methods=["GET"]),
+        Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
         *payer_routes(sim),
     ]
 

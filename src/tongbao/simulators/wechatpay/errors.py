@@ -40,16 +40,3 @@ def system_error() -> WeChatApiError:
 
 def order_not_exist() -> WeChatApiError:
     return WeChatApiError(404, "ORDER_NOT_EXIST", "订单不存在")
-
-
-class ControlError(Exception):
-    """An error of the control API or the payer page (not part of the channel's protocol)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}

@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.clock import Clock, SystemClock
 
+from ..control import ControlError
 from ..faults import FaultInjector
 from .callbacks import WECHAT_CALLBACK_SCHEDULE_S, CallbackSender
-from .errors import ControlError, WeChatApiError, order_not_exist, param_error
+from .errors import WeChatApiError, order_not_exist, param_error
 from .models import Merchant, Order, Verification, new_code_url, new_openid, new_prepay_id, new_transaction_id
 from .platform import PlatformIdentity
 from .validation import CreateRequest

@@ -1,0 +1,73 @@
+"""What every simulator's control API (``/_control/…``, JSON, no auth) shares: its error, reading
+a JSON object, answering JSON, checking a registration's fields, and the fault-plan endpoint."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .faults import FaultInjector, FaultPlan, FaultPlanError
+
+
+class ControlError(Exception):
+    """An error of the control API or a payer page (not part of any channel's protocol)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ControlError(400, "INVALID_REQUEST", "the body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise ControlError(400, "INVALID_REQUEST", "the body is a JSON object")
+    return data
+
+
+def json_route(handler: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
+    """A handler's result as JSON (a Response passes through); a ControlError as its JSON body."""
+
+    async def route(request: Request) -> Response:
+        try:
+            result = await handler(request)
+        except ControlError as exc:
+            return JSONResponse(exc.body(), status_code=exc.status)
+        return result if isinstance(result, Response) else JSONResponse(result)
+
+    return route
+
+
+def check_fields(data: dict[str, Any], required: Sequence[str], optional: Sequence[str] = ()) -> None:
+    missing = [name for name in required if name not in data]
+    unknown = sorted(set(data) - set(required) - set(optional))
+    if missing or unknown:
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
+        raise ControlError(400, "INVALID_REQUEST", problem)
+
+
+def faults_handler(faults: FaultInjector) -> Callable[[Request], Awaitable[Any]]:
+    """``GET`` shows the plan and its call counters, ``PUT`` installs one, ``DELETE`` clears it."""
+
+    async def handle(request: Request) -> Any:
+        if request.method == "PUT":
+            try:
+                faults.install(FaultPlan.from_json(await read_json(request)))
+            except FaultPlanError as exc:
+                raise ControlError(400, "INVALID_FAULT_PLAN", str(exc)) from exc
+        elif request.method == "DELETE":
+            faults.clear()
+        return faults.plan_json()
+
+    return handle
