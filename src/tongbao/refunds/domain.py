@@ -1,0 +1,92 @@
+"""Refund rules: the state machine, how much may still go back, the channels' refund windows.
+Plain Python, no I/O.
+
+Refunds follow ``pending → succeeded | failed``. A channel answering "processing" or not at all
+leaves a refund pending (the janitor asks again); ``failed`` is final and carries the channel's
+reason. The sum of pending and succeeded refunds of a payment never exceeds what was captured.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from tongbao.merchants.domain.channel_accounts import Channel
+from tongbao.payments.domain import PaymentStatus
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+REFUND_TRANSITIONS: Final[dict[RefundStatus, frozenset[RefundStatus]]] = {
+    RefundStatus.PENDING: frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED}),
+    RefundStatus.SUCCEEDED: frozenset(),
+    RefundStatus.FAILED: frozenset(),
+}
+
+# How long after the payment a channel still takes a refund: a year on all three.
+REFUND_WINDOWS: Final[dict[Channel, timedelta]] = {
+    Channel.WECHATPAY: timedelta(days=365),
+    Channel.ALIPAY: timedelta(days=365),
+    Channel.UNIONPAY: timedelta(days=365),
+}
+
+REFUNDABLE_STATES: Final = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED_PARTIALLY})
+
+
+class RefundProblem(ValueError):
+    def __init__(self, code: str, param: str | None, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+class IllegalRefundTransition(Exception):
+    def __init__(self, current: RefundStatus, target: RefundStatus) -> None:
+        super().__init__(f"a refund cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def check_refund_transition(current: RefundStatus, target: RefundStatus) -> None:
+    if target not in REFUND_TRANSITIONS[current]:
+        raise IllegalRefundTransition(current, target)
+
+
+def check_refundable(
+    payment_status: PaymentStatus, channel: Channel, paid_at: datetime, now: datetime
+) -> None:
+    if payment_status not in REFUNDABLE_STATES:
+        raise RefundProblem(
+            "payment_not_refundable", "payment_id", f"a {payment_status} payment cannot be refunded"
+        )
+    if now - paid_at > REFUND_WINDOWS[channel]:
+        raise RefundProblem(
+            "refund_window_closed",
+            "payment_id",
+            f"{channel} takes refunds for {REFUND_WINDOWS[channel].days} days",
+        )
+
+
+def check_refund_amount(amount: object, captured: int, committed: int) -> int:
+    """``committed`` is the sum of the payment's pending and succeeded refunds."""
+    if type(amount) is not int or amount <= 0:
+        raise RefundProblem("amount_invalid", "amount", "amount is a positive integer of minor units (fen)")
+    remaining = captured - committed
+    if amount > remaining:
+        raise RefundProblem(
+            "refund_exceeds_remaining", "amount", f"at most {remaining} of {captured} can still be refunded"
+        )
+    return amount
+
+
+def payment_status_after(captured: int, refunded: int) -> PaymentStatus:
+    """The payment's state given what its succeeded refunds add up to."""
+    assert 0 <= refunded <= captured, (refunded, captured)
+    if refunded == 0:
+        return PaymentStatus.SUCCEEDED
+    return PaymentStatus.REFUNDED if refunded == captured else PaymentStatus.REFUNDED_PARTIALLY
