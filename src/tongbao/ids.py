@@ -17,6 +17,8 @@ PREFIXES: Final = {
     "request": "req",
     "payment": "pay",
     "attempt": "pat",
+    "refund": "rfd",
+    "case_action": "exa",
     "job": "job",
     "event": "evt",
     "delivery": "ndl",

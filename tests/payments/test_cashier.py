@@ -54,7 +54,7 @@ def test_a_second_attempt_is_closed_at_the_channel_once_the_first_captures(
     )
 
 
-def test_two_captures_keep_the_first_and_open_a_duplicate_payment_case(
+def test_two_captures_keep_the_first_and_give_the_second_back_by_policy(
     tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
 ) -> None:
     created = _cashier(shop)
@@ -67,12 +67,35 @@ def test_two_captures_keep_the_first_and_open_a_duplicate_payment_case(
     payment = shop.payment(created["id"])
     assert payment["status"] == "succeeded"
     # Whichever callback arrives first captures the payment; the other is the duplicate.
-    [captured] = [a["id"] for a in payment["attempts"] if a["status"] == "succeeded"]
+    captured = payment["captured_attempt_id"]
     [extra] = {first["attempt_id"], second["attempt_id"]} - {captured}
     cases = ok(admin.get("/admin/v1/exception-cases", params={"payment_id": created["id"]}))["data"]
-    assert [(c["kind"], c["attempt_id"], c["status"]) for c in cases] == [
-        ("duplicate_payment", extra, "open")
+    assert [(c["kind"], c["attempt_id"], c["status"], c["resolution"]) for c in cases] == [
+        ("duplicate_payment", extra, "open", "refund_pending")
     ]
+    # The default policy (auto_refund) sends the second capture back, through the worker.
+    tongbao.run_jobs()
+    tongbao.wechatpay_wait()
+    case = ok(admin.get(f"/admin/v1/exception-cases/{cases[0]['id']}"))
+    assert (case["status"], case["resolution"]) == ("resolved", "refunded")
+    assert [(h["action"], h["actor"]) for h in case["history"]] == [
+        ("refund", "system"),
+        ("refund_succeeded", "system"),
+    ]
+    [refund] = case["refunds"]
+    assert (refund["kind"], refund["attempt_id"], refund["amount"], refund["status"]) == (
+        "duplicate_capture",
+        extra,
+        payment["amount"],
+        "succeeded",
+    )
+    assert [(r["refund_no"], r["status"]) for r in sim_order(tongbao, extra)["refunds"]] == [
+        (refund["id"], "SUCCESS")
+    ]
+    assert sim_order(tongbao, captured)["refunds"] == []
+    # The merchant sees one succeeded payment, told once, and no refund of its own.
+    payment = shop.payment(created["id"])
+    assert (payment["status"], payment["refunded_amount"], payment["refunds"]) == ("succeeded", 0, [])
     events = ok(shop.client.get("/v1/notifications", params={"payment_id": created["id"]}))["data"]
     assert [e["type"] for e in events] == ["payment.succeeded"]
 

@@ -19,11 +19,22 @@ from tongbao.bootstrap import Container
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
 from tongbao.jobs.registry import build_worker
-from tongbao.merchants import app_api, channel_api, echo_api, limits_api, me_api, merchant_api, methods_api
+from tongbao.merchants import (
+    app_api,
+    channel_api,
+    echo_api,
+    limits_api,
+    me_api,
+    merchant_api,
+    methods_api,
+    policy_api,
+)
 from tongbao.notify import api as notify_api
 from tongbao.payments import admin_api as payments_admin_api
 from tongbao.payments import api as payments_api
 from tongbao.payments import callback_api
+from tongbao.refunds import api as refunds_api
+from tongbao.refunds import callback_api as refund_callback_api
 
 DESCRIPTION = """
 Tongbao's merchant API (`/v1`, signed by apps) and operator API (`/admin/v1`, bearer token).
@@ -90,9 +101,12 @@ def create_app(
         channel_api.router,
         methods_api.router,
         limits_api.router,
+        policy_api.router,
         payments_api.router,
         payments_admin_api.router,
         callback_api.router,
+        refunds_api.router,
+        refund_callback_api.router,
         notify_api.router,
         notify_api.admin_router,
         cases_api.router,

@@ -81,6 +81,38 @@ class OrderStatus:
     raw: Mapping[str, Any] = field(default_factory=dict)  # the channel's decoded payload, as evidence
 
 
+class RefundState(StrEnum):
+    """A refund's state as the channel reports it."""
+
+    PROCESSING = "processing"  # accepted, money not back yet: ask again later
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # final: abnormal (the payer's card is closed …) or closed by the channel
+    NOT_FOUND = "not_found"  # the channel never received it: submitting it again is safe
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    refund_no: str  # the channel-side refund number (out_refund_no, out_request_no, orderId)
+    order_no: str  # the channel-side order number of the attempt whose capture goes back
+    channel_trade_no: str | None  # the channel's number for that capture (UnionPay's origQryId)
+    amount: int  # what goes back, in minor units
+    order_amount: int  # what the order captured (WeChat wants both)
+    currency: str
+    notify_url: str  # where channels that notify about refunds send it
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund_no: str
+    state: RefundState
+    channel_refund_no: str | None = None
+    amount: int | None = None
+    failure_reason: str | None = None  # the channel's words, for FAILED
+    refunded_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the channel's decoded payload, as evidence
+
+
 @dataclass(frozen=True)
 class Reply:
     """What to answer a channel's callback with, in that channel's format."""
@@ -134,5 +166,18 @@ class ChannelAdapter(Protocol):
         ...
 
     async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus: ...
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        """Asks the channel to send ``request.amount`` back. Submitting the same ``refund_no`` again
+        is safe (the channels treat it as the same refund). ``ChannelRejected`` is a definite
+        refusal (nothing will go back); ``ChannelUnknownOutcome`` means query later."""
+        ...
+
+    async def query_refund(self, request: RefundRequest) -> RefundResult: ...
+
+    async def parse_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundResult:
+        """A refund-result callback, verified like a payment callback; channels that never send
+        one raise ``NotificationRejected``."""
+        ...
 
     def reply(self, accepted: bool, reason: str = "") -> Reply: ...

@@ -9,8 +9,10 @@ from tongbao.notify.events import DELIVER_JOB
 from tongbao.notify.jobs import deliver_event
 from tongbao.payments import jobs as payment_jobs
 from tongbao.payments.barcode import POLL_JOB, poll_barcode
-from tongbao.payments.results import CLOSE_ATTEMPT_JOB
+from tongbao.payments.captures import CLOSE_ATTEMPT_JOB
 from tongbao.payments.service import EXPIRE_JOB, QUERY_JOB
+from tongbao.refunds.opening import SYNC_JOB as REFUND_SYNC_JOB
+from tongbao.refunds.submission import sync_refund
 
 HANDLERS: dict[str, Handler] = {
     HOUSEKEEPING: housekeeping,
@@ -20,6 +22,7 @@ HANDLERS: dict[str, Handler] = {
     payment_jobs.EXPIRY_SWEEP: payment_jobs.expiry_sweep,
     CLOSE_ATTEMPT_JOB: payment_jobs.close_stray_attempt,
     POLL_JOB: poll_barcode,
+    REFUND_SYNC_JOB: sync_refund,
 }
 
 PERIODIC = (

@@ -35,6 +35,10 @@ class Merchant(Base):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     # Payment methods an operator has switched on for this merchant.
     enabled_methods: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # What to do with money captured twice or after close: auto_refund | hold_for_review.
+    exception_policy: Mapped[str] = mapped_column(
+        String(16), default="auto_refund", server_default=text("'auto_refund'")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -11,7 +11,8 @@ import structlog
 from fastapi import APIRouter, Request, Response
 
 from tongbao.api.deps import ContainerDep
-from tongbao.channels.base import NotificationRejected
+from tongbao.bootstrap import Container
+from tongbao.channels.base import ChannelAdapter, NotificationRejected
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments.models import PaymentAttempt
 from tongbao.payments.results import apply_status
@@ -20,32 +21,44 @@ router = APIRouter(prefix="/callbacks", tags=["channel callbacks"], include_in_s
 log = structlog.get_logger(__name__)
 
 
+async def account_adapter(c: Container, channel: str, channel_account_id: str) -> ChannelAdapter | None:
+    """The adapter of the channel account a callback URL names; None if there is no such account."""
+    async with c.uow() as tx:
+        account = await tx.get(ChannelAccount, channel_account_id)
+    if account is None or account.channel != channel or not c.channels.supports(account.channel):
+        log.warning("callback for an unknown channel account", channel=channel, account_id=channel_account_id)
+        return None
+    return c.channels.adapter(account)
+
+
+def answer(adapter: ChannelAdapter, accepted: bool, reason: str = "") -> Response:
+    """The acknowledgement (or refusal) in the channel's own format."""
+    reply = adapter.reply(accepted, reason)
+    return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+
+
 @router.post("/{channel}/{channel_account_id}")
 async def channel_callback(
     c: ContainerDep, channel: str, channel_account_id: str, request: Request
 ) -> Response:
     body = await request.body()
-    async with c.uow() as tx:
-        account = await tx.get(ChannelAccount, channel_account_id)
-    if account is None or account.channel != channel or not c.channels.supports(account.channel):
-        log.warning("callback for an unknown channel account", channel=channel, account_id=channel_account_id)
+    adapter = await account_adapter(c, channel, channel_account_id)
+    if adapter is None:
         return Response(status_code=404)
-    adapter = c.channels.adapter(account)
     try:
         status = await adapter.parse_notification(request.headers, body)
     except NotificationRejected as exc:
-        log.warning("callback rejected", account_id=account.id, code=exc.code, reason=exc.message)
-        reply = adapter.reply(False, exc.message)
-        return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+        log.warning("callback rejected", account_id=channel_account_id, code=exc.code, reason=exc.message)
+        return answer(adapter, False, exc.message)
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, status.order_no)
-    if attempt is None or attempt.channel_account_id != account.id:
-        log.warning("callback for an order we do not know", account_id=account.id, order_no=status.order_no)
-        reply = adapter.reply(False, "unknown order")
-        return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+    if attempt is None or attempt.channel_account_id != channel_account_id:
+        log.warning(
+            "callback for an order we do not know", account_id=channel_account_id, order_no=status.order_no
+        )
+        return answer(adapter, False, "unknown order")
     result = await apply_status(c, attempt.id, status, source="callback")
     log.info(
         "callback applied", attempt_id=attempt.id, applied=result.applied.value, payment=result.payment_status
     )
-    reply = adapter.reply(True)
-    return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+    return answer(adapter, True)

@@ -14,9 +14,10 @@ from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, Order
 from tongbao.errors import ChannelUnavailable, Conflict
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments import domain
+from tongbao.payments.captures import notify_merchant
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import PaymentAttempt
-from tongbao.payments.results import apply_status, notify_merchant
+from tongbao.payments.results import apply_status
 from tongbao.payments.store import attempts_of, load_payment
 
 
@@ -69,8 +70,16 @@ async def close_payment(
         payment = await load_payment(tx, payment_id, lock=True)
         if payment.status != PaymentStatus.PENDING:
             return {"status": payment.status}  # a capture came in while closing
+        statuses = {a.status for a in await attempts_of(tx, payment_id)}
+        if AttemptStatus.MISMATCHED in statuses:
+            # Money is held at the channel under another amount: an operator settles this payment.
+            raise Conflict(
+                "the channel captured another amount for this payment; it stays open until an operator "
+                "resolves its exception case",
+                code="payment_under_review",
+            )
         # An attempt the payer opened while we were closing the others must be closed too.
-        if any(a.status == AttemptStatus.PENDING for a in await attempts_of(tx, payment_id)):
+        if AttemptStatus.PENDING in statuses:
             unresolved += 1
         if unresolved:
             raise ChannelUnavailable("the channel could not confirm the close; try again shortly")

@@ -8,7 +8,14 @@ Payment states (DESIGN §4)::
        └──► failed
 
 A payment may have several channel attempts (the payer may switch method at the cashier); at most
-one attempt captures it. Attempts follow ``pending → succeeded | closed | failed``.
+one attempt captures it. Attempts follow ``pending → succeeded | closed | failed | mismatched``.
+
+A channel's report that it captured money is a fact, whatever we believed: an attempt we had closed
+can still be paid (the payer paid at the last second; a second device scanned). Such attempts move
+from ``closed``/``failed`` to ``succeeded`` (or ``mismatched``: captured with another amount or
+currency than asked, until an operator accepts it). Whether that capture becomes the payment's is
+decided separately: a payment captured by another attempt keeps that one (a duplicate payment); a
+closed payment with no capture may succeed late (``late_success``), by policy or by an operator.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ class AttemptStatus(StrEnum):
     SUCCEEDED = "succeeded"
     CLOSED = "closed"
     FAILED = "failed"
+    MISMATCHED = "mismatched"  # the channel captured another amount or currency: an operator decides
 
 
 PAYMENT_TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
@@ -45,12 +53,16 @@ PAYMENT_TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
     PaymentStatus.REFUNDED: frozenset(),
 }
 
+_CAPTURED: Final = frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.MISMATCHED})
 ATTEMPT_TRANSITIONS: Final[dict[AttemptStatus, frozenset[AttemptStatus]]] = {
-    AttemptStatus.PENDING: frozenset({AttemptStatus.SUCCEEDED, AttemptStatus.CLOSED, AttemptStatus.FAILED}),
+    AttemptStatus.PENDING: frozenset({AttemptStatus.CLOSED, AttemptStatus.FAILED}) | _CAPTURED,
     AttemptStatus.SUCCEEDED: frozenset(),
-    AttemptStatus.CLOSED: frozenset(),
-    AttemptStatus.FAILED: frozenset(),
+    AttemptStatus.CLOSED: _CAPTURED,  # a late capture
+    AttemptStatus.FAILED: _CAPTURED,
+    AttemptStatus.MISMATCHED: frozenset({AttemptStatus.SUCCEEDED}),  # an operator accepted the amount
 }
+# A closed or failed payment nothing captured may still succeed when a late capture is accepted.
+LATE_SUCCESS_FROM: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED})
 
 FINAL_PAYMENT_STATES: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED, PaymentStatus.REFUNDED})
 
@@ -84,6 +96,15 @@ def check_payment_transition(current: PaymentStatus, target: PaymentStatus) -> N
 def check_attempt_transition(current: AttemptStatus, target: AttemptStatus) -> None:
     if target not in ATTEMPT_TRANSITIONS[current]:
         raise IllegalTransition("payment attempt", current, target)
+
+
+def check_capture(current: PaymentStatus, late: bool) -> None:
+    """A payment taking its capture: from pending, or (``late``) from closed/failed."""
+    if late:
+        if current not in LATE_SUCCESS_FROM:
+            raise IllegalTransition("payment", current, PaymentStatus.SUCCEEDED)
+        return
+    check_payment_transition(current, PaymentStatus.SUCCEEDED)
 
 
 class AmountProblem(ValueError):
@@ -136,15 +157,6 @@ def next_query_at(created_at: datetime, queries_done: int, expires_at: datetime)
         extra = queries_done - len(QUERY_LADDER) + 1
         at = created_at + QUERY_LADDER[-1] + QUERY_EVERY_AFTER_LADDER * extra
     return at if at < expires_at else None
-
-
-def payment_status_for(attempt: AttemptStatus) -> PaymentStatus:
-    return {
-        AttemptStatus.PENDING: PaymentStatus.PENDING,
-        AttemptStatus.SUCCEEDED: PaymentStatus.SUCCEEDED,
-        AttemptStatus.CLOSED: PaymentStatus.CLOSED,
-        AttemptStatus.FAILED: PaymentStatus.FAILED,
-    }[attempt]
 
 
 OUT_TRADE_NO_PATTERN: Final = r"[A-Za-z0-9_\-|*.:]{1,64}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongbao.db.base import Base, UTCDateTime
@@ -39,6 +39,10 @@ class Payment(Base):
     channel_account_id: Mapped[str | None] = mapped_column(String(40))
     account_mode: Mapped[str | None] = mapped_column(String(8))
     channel_trade_no: Mapped[str | None] = mapped_column(String(64))
+    # What the capturing attempt took (the amount asked for, unless an operator accepted another),
+    # and the sum of the succeeded refunds of that capture.
+    captured_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

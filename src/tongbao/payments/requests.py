@@ -26,7 +26,7 @@ def _invalid(problem: AmountProblem | AppRuleBroken) -> InvalidRequest:
     return InvalidRequest(str(problem), code=problem.code, param=problem.param)
 
 
-def _text(body: dict[str, Any], name: str, *, max_len: int, required: bool = False) -> str | None:
+def text_field(body: dict[str, Any], name: str, *, max_len: int, required: bool = False) -> str | None:
     value = body.get(name)
     if value is None or value == "":
         if required:
@@ -82,7 +82,7 @@ def parse_new_payment(body: dict[str, Any]) -> NewPayment:
     for name in body:
         if name not in KNOWN_FIELDS:
             raise InvalidRequest(f"unknown field {name!r}", code="parameter_unknown", param=name)
-    out_trade_no = _text(body, "out_trade_no", max_len=64, required=True)
+    out_trade_no = text_field(body, "out_trade_no", max_len=64, required=True)
     assert out_trade_no is not None
     if not _OUT_TRADE_NO.fullmatch(out_trade_no):
         raise InvalidRequest(
@@ -94,26 +94,26 @@ def parse_new_payment(body: dict[str, Any]) -> NewPayment:
         expire_in_seconds = domain.check_expire_in(body.get("expire_in_seconds"))
         if "amount" not in body:
             raise AmountProblem("parameter_missing", "amount", "amount is required")
-        notify_url = _text(body, "notify_url", max_len=1024)
-        return_url = _text(body, "return_url", max_len=1024)
+        notify_url = text_field(body, "notify_url", max_len=1024)
+        return_url = text_field(body, "return_url", max_len=1024)
         if notify_url:
             check_notify_url(notify_url)
         if return_url:
             check_notify_url(return_url, "return_url")
     except (AmountProblem, AppRuleBroken) as problem:
         raise _invalid(problem) from None
-    subject = _text(body, "subject", max_len=domain.SUBJECT_MAX_LEN, required=True)
+    subject = text_field(body, "subject", max_len=domain.SUBJECT_MAX_LEN, required=True)
     assert subject is not None
     method = method_of(body.get("method"))
     payer = body.get("payer")
     if payer is not None and not isinstance(payer, dict):
         raise InvalidRequest("payer is an object", param="payer")
-    openid = _text(payer or {}, "openid", max_len=128)
+    openid = text_field(payer or {}, "openid", max_len=128)
     if method is Method.WECHAT_JSAPI and not openid:
         raise InvalidRequest(
             "wechat_jsapi needs the payer's openid", code="parameter_missing", param="payer.openid"
         )
-    auth_code = _text(body, "auth_code", max_len=32)
+    auth_code = text_field(body, "auth_code", max_len=32)
     if method in BARCODE_METHODS:
         if not auth_code:
             raise InvalidRequest(
@@ -135,7 +135,7 @@ def parse_new_payment(body: dict[str, Any]) -> NewPayment:
         method=method,
         notify_url=notify_url,
         return_url=return_url,
-        client_ip=_text(body, "client_ip", max_len=64),
+        client_ip=text_field(body, "client_ip", max_len=64),
         payer_openid=openid,
         expire_in_seconds=expire_in_seconds,
         metadata=metadata,

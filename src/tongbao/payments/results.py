@@ -15,18 +15,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
-from tongbao.cases.service import open_case
 from tongbao.channels.base import OrderState, OrderStatus
-from tongbao.jobs import queue
-from tongbao.merchants.models import App
-from tongbao.notify.events import record_event
 from tongbao.payments import domain
+from tongbao.payments.captures import capture_payment, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
-from tongbao.payments.store import attempts_of, load_payment
-from tongbao.payments.views import payment_public
-
-CLOSE_ATTEMPT_JOB = "payment.close_attempt"
+from tongbao.payments.store import load_payment
 
 
 class Applied(StrEnum):
@@ -40,22 +34,6 @@ class Applied(StrEnum):
 class ApplyResult:
     applied: Applied
     payment_status: str
-
-
-async def notify_merchant(tx: AsyncSession, payment: Payment, event_type: str, now: Any) -> None:
-    app = await tx.get(App, payment.app_id)
-    assert app is not None
-    attempts = await attempts_of(tx, payment.id)
-    await record_event(
-        tx,
-        type=event_type,
-        merchant_id=payment.merchant_id,
-        app_id=payment.app_id,
-        data=payment_public(payment, attempts, None),
-        notify_url=payment.notify_url or app.notify_url,
-        now=now,
-        payment_id=payment.id,
-    )
 
 
 async def apply_status(c: Container, attempt_id: str, status: OrderStatus, source: str) -> ApplyResult:
@@ -106,62 +84,24 @@ async def _succeeded(
     evidence: dict[str, Any],
     now: Any,
 ) -> ApplyResult:
-    if attempt.status == AttemptStatus.SUCCEEDED:
+    if attempt.status in (AttemptStatus.SUCCEEDED, AttemptStatus.MISMATCHED):
         return ApplyResult(Applied.UNCHANGED, payment.status)  # a duplicate callback, or a query after it
-    if status.amount != attempt.amount or status.currency != attempt.currency:
-        await open_case(
-            tx,
-            kind="amount_mismatch",
-            now=now,
-            summary=(
-                f"the channel reports {status.amount} {status.currency} paid for attempt {attempt.id}, "
-                f"which asked for {attempt.amount} {attempt.currency}"
-            ),
-            evidence={**evidence, "expected": {"amount": attempt.amount, "currency": attempt.currency}},
-            merchant_id=payment.merchant_id,
-            payment_id=payment.id,
-            attempt_id=attempt.id,
-            severity="critical",
-        )
-        attempt.last_error = "amount_mismatch"
-        attempt.updated_at = now
+    if status.amount is None or status.amount != attempt.amount or status.currency != attempt.currency:
+        reported = {
+            "amount": status.amount,
+            "currency": status.currency,
+            "channel_trade_no": status.channel_trade_no,
+        }
+        await mismatched_capture(tx, payment, attempt, reported, evidence, now)
         return ApplyResult(Applied.EXCEPTION, payment.status)
-    if attempt.status != AttemptStatus.PENDING or payment.status != PaymentStatus.PENDING:
+    if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
         # Money captured where we did not expect it: a second capture, or a success after close.
-        kind = "duplicate_payment" if payment.captured_attempt_id else "late_success"
-        await open_case(
-            tx,
-            kind=kind,
-            now=now,
-            summary=f"attempt {attempt.id} was paid while payment {payment.id} is {payment.status}",
-            evidence=evidence,
-            merchant_id=payment.merchant_id,
-            payment_id=payment.id,
-            attempt_id=attempt.id,
-            severity="critical",
-        )
-        return ApplyResult(Applied.EXCEPTION, payment.status)
-    domain.check_attempt_transition(AttemptStatus.PENDING, AttemptStatus.SUCCEEDED)
-    domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.SUCCEEDED)
-    attempt.status = AttemptStatus.SUCCEEDED.value
-    attempt.paid_amount = status.amount
-    attempt.last_error = None
-    attempt.finished_at = now
-    attempt.updated_at = now
-    payment.status = PaymentStatus.SUCCEEDED.value
-    payment.captured_attempt_id = attempt.id
-    payment.channel = attempt.channel
-    payment.channel_account_id = attempt.channel_account_id
-    payment.account_mode = attempt.account_mode
-    payment.channel_trade_no = status.channel_trade_no
-    payment.succeeded_at = now
-    payment.updated_at = now
-    await tx.flush()
-    await notify_merchant(tx, payment, "payment.succeeded", now)
-    # Other attempts still open at their channels are closed so that the payer cannot pay twice.
-    for other in await attempts_of(tx, payment.id):
-        if other.id != attempt.id and other.status == AttemptStatus.PENDING:
-            await queue.enqueue(
-                tx, CLOSE_ATTEMPT_JOB, {"attempt_id": other.id}, now=now, dedupe_key=f"close:{other.id}"
-            )
+        await extra_capture(tx, payment, attempt, status.amount, evidence, now)
+        captured_now = payment.captured_attempt_id == attempt.id
+        return ApplyResult(Applied.SUCCEEDED if captured_now else Applied.EXCEPTION, payment.status)
+    # An attempt we had closed while the payment stayed open (the payer switched method, then paid
+    # the first one after all) simply captures it.
+    await capture_payment(
+        tx, payment, attempt, amount=status.amount, channel_trade_no=status.channel_trade_no, now=now
+    )
     return ApplyResult(Applied.SUCCEEDED, payment.status)

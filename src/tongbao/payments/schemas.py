@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongbao.refunds.schemas import RefundPublic
+
 
 class PaymentCreate(BaseModel):
     """Checked field by field by the service (so that each mistake gets its own error code)."""
@@ -50,11 +52,14 @@ class PaymentPublic(BaseModel):
     status: str
     amount: int
     currency: str
+    captured_amount: int | None
+    refunded_amount: int
     subject: str
     method: str | None
     channel: str | None
     account_mode: str | None
     channel_trade_no: str | None
+    captured_attempt_id: str | None
     action: dict[str, Any] | None
     notify_url: str | None
     return_url: str | None
@@ -64,3 +69,4 @@ class PaymentPublic(BaseModel):
     succeeded_at: str | None
     closed_at: str | None
     attempts: list[AttemptPublic]
+    refunds: list[RefundPublic]

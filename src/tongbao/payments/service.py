@@ -30,6 +30,8 @@ from tongbao.payments.requests import NewPayment, method_of, parse_new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
+from tongbao.refunds.service import refunds_of
+from tongbao.refunds.views import refund_public
 
 QUERY_JOB = "payment.query"
 EXPIRE_JOB = "payment.expire"
@@ -49,7 +51,8 @@ class PaymentService:
         async with self.c.uow() as tx:
             payment = await load_payment(tx, payment_id, merchant_id)
             attempts = await attempts_of(tx, payment_id)
-        return payment_public(payment, attempts, self._action(payment, attempts))
+            refunds = [refund_public(r, payment.out_trade_no) for r in await refunds_of(tx, payment_id)]
+        return payment_public(payment, attempts, self._action(payment, attempts), refunds)
 
     async def view_by_out_trade_no(self, app_id: str, out_trade_no: str) -> dict[str, Any]:
         async with self.c.uow() as tx:

@@ -8,7 +8,7 @@ from typing import Any
 from tongbao.payments.models import Payment, PaymentAttempt
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_or_none(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
@@ -24,13 +24,16 @@ def attempt_public(attempt: PaymentAttempt) -> dict[str, Any]:
         "channel_trade_no": attempt.channel_trade_no,
         # What went wrong at the channel last, if anything (a refusal, a timeout, a mismatch).
         "error": attempt.last_error,
-        "created_at": _iso(attempt.created_at),
-        "finished_at": _iso(attempt.finished_at),
+        "created_at": iso_or_none(attempt.created_at),
+        "finished_at": iso_or_none(attempt.finished_at),
     }
 
 
 def payment_public(
-    payment: Payment, attempts: list[PaymentAttempt], action: dict[str, Any] | None
+    payment: Payment,
+    attempts: list[PaymentAttempt],
+    action: dict[str, Any] | None,
+    refunds: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": payment.id,
@@ -39,18 +42,23 @@ def payment_public(
         "status": payment.status,
         "amount": payment.amount,
         "currency": payment.currency,
+        # What the channel captured, and how much of it has gone back (succeeded refunds).
+        "captured_amount": payment.captured_amount,
+        "refunded_amount": payment.refunded_amount,
         "subject": payment.subject,
         "method": payment.method,
         "channel": payment.channel,
         "account_mode": payment.account_mode,
         "channel_trade_no": payment.channel_trade_no,
+        "captured_attempt_id": payment.captured_attempt_id,
         "action": action,
         "notify_url": payment.notify_url,
         "return_url": payment.return_url,
         "metadata": payment.extra,
-        "expires_at": _iso(payment.expires_at),
-        "created_at": _iso(payment.created_at),
-        "succeeded_at": _iso(payment.succeeded_at),
-        "closed_at": _iso(payment.closed_at),
+        "expires_at": iso_or_none(payment.expires_at),
+        "created_at": iso_or_none(payment.created_at),
+        "succeeded_at": iso_or_none(payment.succeeded_at),
+        "closed_at": iso_or_none(payment.closed_at),
         "attempts": [attempt_public(a) for a in attempts],
+        "refunds": refunds or [],
     }

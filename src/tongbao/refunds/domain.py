@@ -90,3 +90,28 @@ def payment_status_after(captured: int, refunded: int) -> PaymentStatus:
     if refunded == 0:
         return PaymentStatus.SUCCEEDED
     return PaymentStatus.REFUNDED if refunded == captured else PaymentStatus.REFUNDED_PARTIALLY
+
+
+# When to ask the channel about a refund it has not settled: after 1, 5 and 15 minutes, then hourly.
+# Refunds to bank cards can take days; the janitor keeps asking until the channel gives a final word.
+REFUND_QUERY_LADDER: Final = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+REFUND_QUERY_EVERY: Final = timedelta(hours=1)
+
+
+def next_refund_query_at(created_at: datetime, queries_done: int) -> datetime:
+    if queries_done < len(REFUND_QUERY_LADDER):
+        return created_at + REFUND_QUERY_LADDER[queries_done]
+    extra = queries_done - len(REFUND_QUERY_LADDER) + 1
+    return created_at + REFUND_QUERY_LADDER[-1] + REFUND_QUERY_EVERY * extra
+
+
+class RefundKind(StrEnum):
+    MERCHANT = "merchant"  # asked for through the API
+    # Captures the merchant never owned, given back by Tongbao (by policy or by an operator):
+    DUPLICATE_CAPTURE = "duplicate_capture"
+    LATE_CAPTURE = "late_capture"
+    AMOUNT_MISMATCH = "amount_mismatch"
+
+
+OUT_REFUND_NO_PATTERN: Final = r"[A-Za-z0-9_\-|*.:]{1,64}"
+REASON_MAX_LEN: Final = 80  # WeChat's limit; the tightest of the three channels

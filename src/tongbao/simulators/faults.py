@@ -28,6 +28,7 @@ class FaultKind(StrEnum):
     DELAY = "delay"  # the callback is sent after delay_s
     REORDER = "reorder"  # callbacks arrive out of order (channels with several events)
     WRONG_AMOUNT = "wrong_amount"  # the amount reported is off by `delta` fen
+    ABNORMAL = "abnormal"  # a refund that cannot reach the payer (card or account closed): fails
 
 
 class FaultPlanError(ValueError):
@@ -50,6 +51,7 @@ _PARAMS: Final[dict[FaultKind, dict[str, _Check]]] = {
     FaultKind.DELAY: {"delay_s": (float, 1.0, lambda v: v >= 0, "a non-negative number")},
     FaultKind.REORDER: {"delay_s": (float, 1.0, lambda v: v >= 0, "a non-negative number")},
     FaultKind.WRONG_AMOUNT: {"delta": (int, 1, lambda v: v != 0, "a non-zero integer (fen)")},
+    FaultKind.ABNORMAL: {},
 }
 
 

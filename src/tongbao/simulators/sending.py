@@ -43,8 +43,10 @@ class NotificationSender:
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def fate(self) -> Fate:
-        faults = self._faults.next("callback")
+    def fate(self, endpoint: str = "callback") -> Fate:
+        """What the plan does to the next callback; refund callbacks draw on "refund_callback", so a
+        plan can lose or repeat one kind without the other."""
+        faults = self._faults.next(endpoint)
         wrong = faults.get(FaultKind.WRONG_AMOUNT)
         duplicate = faults.get(FaultKind.DUPLICATE)
         late = faults.get(FaultKind.DELAY) or faults.get(FaultKind.REORDER)

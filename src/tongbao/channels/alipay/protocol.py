@@ -38,6 +38,13 @@ CODE_BUSINESS: Final = "40004"
 NOTIFY_RETRY_DELAYS_S: Final = (240, 600, 600, 3600, 7200, 21600, 54000)
 
 TRADE_STATUSES: Final = ("WAIT_BUYER_PAY", "TRADE_SUCCESS", "TRADE_FINISHED", "TRADE_CLOSED")
+# alipay.trade.fastpay.refund.query's refund_status. The docs name REFUND_SUCCESS for refunds made with
+# alipay.trade.refund; PROCESSING and FAIL are the words of refunds Alipay carries out later.
+REFUND_SUCCESS: Final = "REFUND_SUCCESS"
+REFUND_PROCESSING: Final = "REFUND_PROCESSING"
+REFUND_FAIL: Final = "REFUND_FAIL"
+# query_options that make the refund query answer with the refund's time.
+REFUND_QUERY_OPTIONS: Final = ("gmt_refund_pay",)
 # A payer's barcode: 16 to 24 digits beginning 25 to 30.
 AUTH_CODE: Final = re.compile(r"(2[5-9]|30)[0-9]{14,22}")
 _TIME: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")

@@ -5,6 +5,10 @@ signed form the payer's browser posts to ``/gateway/api/frontTransReq.do`` (the 
 an auto-submitting form). The result comes back as a signed form POST to ``backUrl`` (the back
 notify) and can be asked for with ``queryTrans.do``.
 
+Refunds (``txnType`` 04) are back transactions to ``backTransReq.do``, accepted synchronously and
+finished by a back notify to the refund's own callback URL; ``channels/unionpay/refunds.py`` reads
+them.
+
 UnionPay cannot close a front transaction: ``close`` makes no call and returns. An unpaid order
 expires at its ``payTimeout`` (the payment's ``expires_at``); until then a query reports it open
 (PAYING: the gateway may still take the payer's card), afterwards the gateway knows no transaction
@@ -32,9 +36,12 @@ from tongbao.channels.base import (
     OrderRequest,
     OrderState,
     OrderStatus,
+    RefundRequest,
+    RefundResult,
+    RefundState,
     Reply,
 )
-from tongbao.channels.unionpay import protocol
+from tongbao.channels.unionpay import protocol, refunds
 from tongbao.clock import Clock
 from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.money import fen_to_string, string_to_fen
@@ -130,15 +137,16 @@ class UnionPayAdapter:
         fields = self._sign(params)
         return Action("form_post", {"url": self.base_url + protocol.FRONT_PATH, "fields": fields})
 
-    async def query(self, order_no: str) -> OrderStatus:
-        params = self._sign(self._base(protocol.TXN_QUERY, protocol.CHANNEL_WEB, order_no))
+    async def _call(self, path: str, params: Mapping[str, str]) -> dict[str, str]:
+        """POSTs a signed back-end request; the gateway's verified answer about the same orderId.
+        Anything else is an unknown outcome: the gateway may have acted."""
         headers = {
             "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8",
             "User-Agent": "tongbao",
         }
         try:
             response = await self.http.post(
-                self.base_url + protocol.QUERY_PATH, content=protocol.encode_form(params), headers=headers
+                self.base_url + path, content=protocol.encode_form(params), headers=headers
             )
         except httpx.TimeoutException as exc:
             raise ChannelUnknownOutcome("timeout", f"no answer from UnionPay: {exc!r}") from exc
@@ -155,6 +163,11 @@ class UnionPayAdapter:
             raise ChannelUnknownOutcome("bad_signature", problem)
         if answer.get("orderId") != params["orderId"]:
             raise ChannelUnknownOutcome("bad_answer", "the answer is about another order")
+        return answer
+
+    async def query(self, order_no: str) -> OrderStatus:
+        params = self._sign(self._base(protocol.TXN_QUERY, protocol.CHANNEL_WEB, order_no))
+        answer = await self._call(protocol.QUERY_PATH, params)
         resp_code, resp_msg = answer.get("respCode", ""), answer.get("respMsg", "")
         if resp_code == protocol.RESP_NO_SUCH_ORDER:
             return OrderStatus(order_no, OrderState.NOT_FOUND, raw=answer)
@@ -205,9 +218,48 @@ class UnionPayAdapter:
     async def cancel(self, order_no: str) -> None:
         await self.close(order_no)
 
+    # -- refunds ---------------------------------------------------------------------------------
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        if request.currency != "CNY":
+            raise ChannelRejected("CURRENCY_UNSUPPORTED", "UnionPay gateway refunds are in CNY")
+        if request.amount < 1:
+            raise ChannelRejected("AMOUNT_INVALID", "the amount must be at least 1 fen")
+        if not request.channel_trade_no:
+            raise ChannelRejected("ORIG_QRY_ID_MISSING", "a UnionPay refund names the payment's queryId")
+        # channelType is not the payment's (07 or 08): the gateway takes 07 for back transactions.
+        params = self._base(protocol.TXN_REFUND, protocol.CHANNEL_WEB, request.refund_no)
+        params.update(
+            {
+                "txnAmt": fen_to_string(request.amount),
+                "currencyCode": protocol.CURRENCY_CODE,
+                "origQryId": request.channel_trade_no,
+                "backUrl": request.notify_url,
+            }
+        )
+        answer = await self._call(protocol.BACK_PATH, self._sign(params))
+        if answer.get("respCode") == protocol.RESP_DUPLICATE:
+            # The gateway may call a resubmission of a refund it holds a duplicate: if the refund
+            # under this orderId is this one, it is the same refund, not a refusal.
+            found = await self.query_refund(request)
+            if found.state is not RefundState.NOT_FOUND and refunds.same_refund(request, found):
+                return found
+        return refunds.submitted(request, answer)
+
+    async def query_refund(self, request: RefundRequest) -> RefundResult:
+        params = self._sign(self._base(protocol.TXN_QUERY, protocol.CHANNEL_WEB, request.refund_no))
+        return refunds.queried(request, await self._call(protocol.QUERY_PATH, params))
+
+    async def parse_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundResult:
+        message = self._believed_notification(body)
+        try:
+            return refunds.notified(message)
+        except ValueError as exc:
+            raise NotificationRejected("malformed", str(exc)) from exc
+
     # -- callbacks -------------------------------------------------------------------------------
 
-    async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus:
+    def _believed_notification(self, body: bytes) -> dict[str, str]:
         try:
             message = protocol.parse_form(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -216,6 +268,13 @@ class UnionPayAdapter:
         if problem is not None:
             code = "bad_signature" if "signature" in problem or "certId" in problem else "wrong_merchant"
             raise NotificationRejected(code, problem)
+        return message
+
+    async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus:
+        message = self._believed_notification(body)
+        if message.get("txnType") != protocol.TXN_CONSUME[0]:
+            # A refund's notify is signed just the same; read as a payment it would look paid.
+            raise NotificationRejected("malformed", "not the notification of a payment")
         try:
             order_no = protocol.order_no(message.get("orderId", ""))
             if message.get("txnTime") != protocol.txn_time(order_no):

@@ -12,7 +12,9 @@ Order numbers: ACP wants ``orderId`` to be 8–40 letters and digits, no ``-`` o
 transaction by ``merId`` + ``orderId`` + ``txnTime``. Tongbao's attempt ids are prefixed ULIDs
 (``pat_01J…``), so the ``orderId`` is the id without its underscore (``pat01J…``, 29 characters): the
 lowercase prefix and the uppercase ULID keep the mapping reversible. ``txnTime`` is the ULID's own
-creation time in Beijing time, so a query needs nothing but the attempt id.
+creation time in Beijing time, so a query needs nothing but the attempt id. Refunds are transactions
+of their own (``txnType`` 04) and are named the same way from their refund ids (``rfd_01J…`` ->
+``rfd01J…``); the consumption they return is named by its ``queryId`` (``origQryId``).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ CHANNEL_WEB: Final = "07"
 CHANNEL_MOBILE: Final = "08"
 TXN_CONSUME: Final = ("01", "01")  # txnType, txnSubType
 TXN_QUERY: Final = ("00", "00")
+TXN_REFUND: Final = ("04", "00")
 FRONT_PATH: Final = "/gateway/api/frontTransReq.do"
+BACK_PATH: Final = "/gateway/api/backTransReq.do"
 QUERY_PATH: Final = "/gateway/api/queryTrans.do"
 BEIJING: Final = timezone(timedelta(hours=8))
 TIME_FORMAT: Final = "%Y%m%d%H%M%S"
@@ -49,6 +53,8 @@ NOTIFY_RETRY_DELAYS_S: Final = (60.0, 120.0, 240.0, 480.0, 960.0)
 
 RESP_SUCCESS: Final = "00"
 RESP_PENDING: Final = frozenset({"03", "04", "05"})  # timed out / state unknown / accepted, ask later
+RESP_ACCEPTED: Final = "05"
+RESP_DUPLICATE: Final = "12"
 RESP_NO_SUCH_ORDER: Final = "34"
 
 ORDER_ID: Final = re.compile(r"[0-9A-Za-z]{8,40}")

@@ -1,4 +1,4 @@
-"""WeChat Pay API v3, spoken for one channel account: orders, queries, closes and callbacks.
+"""WeChat Pay API v3, spoken for one channel account: orders, queries, closes, refunds and callbacks.
 
 Amounts are integer fen on the wire. A timeout, a connection failure, a 5xx or an answer whose
 signature does not verify are *unknown* outcomes (the order may exist); a 4xx with an error code
@@ -27,9 +27,12 @@ from tongbao.channels.base import (
     OrderRequest,
     OrderState,
     OrderStatus,
+    RefundRequest,
+    RefundResult,
+    RefundState,
     Reply,
 )
-from tongbao.channels.wechatpay import protocol
+from tongbao.channels.wechatpay import protocol, refunds, transactions
 from tongbao.channels.wechatpay.platform_keys import (
     CertificateCache,
     certificates_from_listing,
@@ -38,15 +41,6 @@ from tongbao.channels.wechatpay.platform_keys import (
 from tongbao.clock import Clock
 from tongbao.merchants.domain.channel_accounts import Channel
 
-TRADE_STATES: Final = {
-    "SUCCESS": OrderState.SUCCEEDED,
-    "REFUND": OrderState.SUCCEEDED,  # paid, then (partly) refunded: the capture happened
-    "NOTPAY": OrderState.NOT_PAID,
-    "USERPAYING": OrderState.PAYING,
-    "CLOSED": OrderState.CLOSED,
-    "REVOKED": OrderState.CLOSED,
-    "PAYERROR": OrderState.FAILED,
-}
 CREATE_PATHS: Final = {
     Method.WECHAT_NATIVE: "/v3/pay/transactions/native",
     Method.WECHAT_JSAPI: "/v3/pay/transactions/jsapi",
@@ -287,47 +281,38 @@ class WeChatPayAdapter:
         return value
 
     def _status(self, tx: Mapping[str, Any], order_no: str) -> OrderStatus:
-        """A transaction as WeChat reports it. Anything malformed is an unknown outcome, never a guess."""
-        if tx.get("out_trade_no") != order_no:
-            raise ChannelUnknownOutcome("bad_answer", "the answer is about another order")
-        if tx.get("mchid") not in (None, self.mchid) or tx.get("appid") not in (None, self.appid):
-            raise ChannelUnknownOutcome("bad_answer", "the answer is about another merchant")
-        raw_state = tx.get("trade_state")
-        state = TRADE_STATES.get(raw_state) if isinstance(raw_state, str) else None
-        if state is None:
-            raise ChannelUnknownOutcome("unknown_trade_state", f"unexpected trade_state {raw_state!r}")
-        transaction_id = tx.get("transaction_id")
-        if transaction_id is not None and not isinstance(transaction_id, str):
-            raise ChannelUnknownOutcome("bad_answer", "transaction_id is not a string")
-        if state is not OrderState.SUCCEEDED:
-            return OrderStatus(order_no, state, channel_trade_no=transaction_id or None, raw=dict(tx))
-        amount = tx.get("amount")
-        # ``total`` is the order's amount; ``payer_total`` is what the payer paid after coupons, so the
-        # order is checked against ``total``, as WeChat advises.
-        total = amount.get("total") if isinstance(amount, dict) else None
-        currency = amount.get("currency") if isinstance(amount, dict) else None
-        if type(total) is not int or not isinstance(currency, str):
-            raise ChannelUnknownOutcome(
-                "bad_answer", "a paid transaction without an integer total and currency"
-            )
-        success_time = tx.get("success_time")
+        return transactions.read_transaction(tx, order_no, mchid=self.mchid, appid=self.appid)
+
+    # -- refunds ---------------------------------------------------------------------------------
+
+    async def refund(self, request: RefundRequest) -> RefundResult:
+        """WeChat answers a new refund PROCESSING and calls back when it ends; the same out_refund_no
+        again is the same refund (WeChat: "同一退款单号多次请求只退一笔")."""
         try:
-            paid_at = protocol.parse_rfc3339(success_time) if isinstance(success_time, str) else None
-        except ValueError as exc:
-            raise ChannelUnknownOutcome("bad_answer", f"success_time {success_time!r} is not a time") from exc
-        return OrderStatus(
-            order_no=order_no,
-            state=state,
-            channel_trade_no=transaction_id or None,
-            amount=total,
-            currency=currency,
-            paid_at=paid_at,
-            raw=dict(tx),
-        )
+            response = await self._send("POST", refunds.REFUNDS_PATH, _json(refunds.refund_body(request)))
+        except ChannelRejected as exc:
+            # Throttled: not taken, and nothing refused for good. Asking later finds NOT_FOUND, and
+            # submitting the same refund then is safe.
+            if exc.code == "FREQUENCY_LIMITED":
+                raise ChannelUnknownOutcome(exc.code, exc.message) from exc
+            raise
+        if response.status_code == 404:  # RESOURCE_NOT_EXISTS: the order is unknown or not paid
+            code = self._error_code(response) or "RESOURCE_NOT_EXISTS"
+            raise ChannelRejected(code, self._error_message(response))
+        return refunds.read_refund(self._object(response), request.refund_no, request.order_no)
+
+    async def query_refund(self, request: RefundRequest) -> RefundResult:
+        url = f"{refunds.REFUNDS_PATH}/{quote(request.refund_no, safe='')}"
+        response = await self._send("GET", url, b"")
+        if response.status_code == 404:
+            return RefundResult(request.refund_no, RefundState.NOT_FOUND)
+        return refunds.read_refund(self._object(response), request.refund_no, request.order_no)
 
     # -- callbacks -------------------------------------------------------------------------------
 
-    async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus:
+    async def _open_callback(self, headers: Mapping[str, str], body: bytes) -> tuple[str, dict[str, Any]]:
+        """A callback verified (fresh, signed by a platform key we know) and its resource decrypted
+        with our API v3 key: its event_type and the resource's JSON object."""
         try:
             timestamp = int(headers.get(protocol.HEADER_TIMESTAMP, ""))
         except ValueError as exc:
@@ -349,20 +334,44 @@ class WeChatPayAdapter:
             raise NotificationRejected("bad_signature", "the callback's signature does not verify")
         try:
             envelope = json.loads(body)
+            event_type = envelope.get("event_type")
             resource = envelope["resource"]
             if resource.get("algorithm") != protocol.AEAD_ALGORITHM:
                 raise ValueError("unsupported algorithm")
             plain = protocol.decrypt(
                 self.apiv3_key, resource["nonce"], resource.get("associated_data", ""), resource["ciphertext"]
             )
-            tx = json.loads(plain)
-            order_no = tx["out_trade_no"]
-            if not isinstance(order_no, str):
-                raise TypeError("out_trade_no is not a string")
+            decoded = json.loads(plain)
+            if not isinstance(event_type, str) or not isinstance(decoded, dict):
+                raise TypeError("event_type is not a string or the resource not an object")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise NotificationRejected("undecryptable", f"the callback cannot be read: {exc}") from exc
+        if decoded.get("mchid") not in (None, self.mchid):
+            raise NotificationRejected("bad_answer", "the callback is about another merchant")
+        return event_type, decoded
+
+    async def parse_notification(self, headers: Mapping[str, str], body: bytes) -> OrderStatus:
+        event_type, tx = await self._open_callback(headers, body)
+        # The payment and refund callbacks have their own URLs; a refund event here is never a payment.
+        if not event_type.startswith("TRANSACTION."):
+            raise NotificationRejected("unexpected_event", f"{event_type} is not about a payment")
+        order_no = tx.get("out_trade_no")
+        if not isinstance(order_no, str):
+            raise NotificationRejected("undecryptable", "the callback cannot be read: no out_trade_no")
         try:
             return self._status(tx, order_no)
+        except ChannelUnknownOutcome as exc:
+            raise NotificationRejected(exc.code, exc.message) from exc
+
+    async def parse_refund_notification(self, headers: Mapping[str, str], body: bytes) -> RefundResult:
+        event_type, resource = await self._open_callback(headers, body)
+        if not event_type.startswith("REFUND."):
+            raise NotificationRejected("unexpected_event", f"{event_type} is not about a refund")
+        refund_no = resource.get("out_refund_no")
+        if not isinstance(refund_no, str) or not refund_no:
+            raise NotificationRejected("undecryptable", "the callback cannot be read: no out_refund_no")
+        try:
+            return refunds.read_refund(resource, refund_no, None, status_field="refund_status")
         except ChannelUnknownOutcome as exc:
             raise NotificationRejected(exc.code, exc.message) from exc
 

@@ -1,5 +1,5 @@
 """The control API (``/_control/…``, JSON, no auth) and the payer page: a test or a person acts as the
-payer, inspects trades and injects faults."""
+payer, inspects trades and their refunds, settles a processing refund and injects faults."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from starlette.routing import Route
 from tongbao.channels.alipay import protocol
 
 from ..control import ControlError, check_fields, faults_handler, json_route, read_json
-from . import payer_page
+from . import payer_page, refunds
 from .gateway import gateway_route, mount_prefix
 from .models import Trade
 from .state import AlipaySimulator
@@ -58,6 +58,9 @@ def control_routes(sim: AlipaySimulator) -> list[Route]:
     async def cancel(request: Request) -> Any:
         return sim.decline(sim.find_trade(await read_json(request))).record()
 
+    async def settle_refund(request: Request) -> Any:
+        return refunds.settle(sim, await read_json(request)).record()
+
     async def trade(request: Request) -> Any:
         selector = {
             "out_trade_no": request.path_params["out_trade_no"],
@@ -71,6 +74,7 @@ def control_routes(sim: AlipaySimulator) -> list[Route]:
         Route("/_control/pay", json_route(pay), methods=["POST"]),
         Route("/_control/cancel", json_route(cancel), methods=["POST"]),
         Route("/_control/orders/{out_trade_no}", json_route(trade), methods=["GET"]),
+        Route("/_control/refunds/settle", json_route(settle_refund), methods=["POST"]),
         Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
         *payer_routes(sim),
     ]

@@ -2,12 +2,12 @@
 
 Server-to-server methods answer ``{"<method>_response": {...}, "sign": "…"}`` signed with the
 simulator's key; the payer-facing methods (page, wap, app pay) show the payer page instead. Faults
-apply per endpoint name: "create" (precreate), "pay" (barcode), "query", "close", "cancel".
+apply per endpoint name: "create" (precreate), "pay" (barcode), "query", "close", "cancel", "refund"
+(alipay.trade.refund) and "refund_query" (alipay.trade.fastpay.refund.query); see ``refunds``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, Response
 
 from tongbao.channels.alipay import protocol
 
+from ..applying import apply_faults
 from ..faults import FaultKind, Faults
-from . import payer_page
-from .models import AlipayError, App, invalid, missing, unavailable
+from . import payer_page, refunds
+from .models import AlipayError, App, invalid, missing, success, unavailable
 from .state import AlipaySimulator
 
 PAYER_METHODS: Final = ("alipay.trade.page.pay", "alipay.trade.wap.pay", "alipay.trade.app.pay")
@@ -51,13 +52,9 @@ def respond(sim: AlipaySimulator, method: str | None, node: dict[str, Any], stat
     return Response(body, status_code=status, media_type="application/json;charset=utf-8")
 
 
-def _success(**fields: Any) -> dict[str, Any]:
-    return {"code": protocol.CODE_SUCCESS, "msg": "Success", **fields}
-
-
 def precreate(call: Call) -> dict[str, Any]:
     trade = call.sim.open_trade(call.app, "alipay.trade.precreate", call.biz, call.params)
-    return _success(out_trade_no=trade.out_trade_no, qr_code=trade.qr_code)
+    return success(out_trade_no=trade.out_trade_no, qr_code=trade.qr_code)
 
 
 def barcode(call: Call) -> dict[str, Any]:
@@ -74,7 +71,7 @@ def barcode(call: Call) -> dict[str, Any]:
         "total_amount": trade.amount_text(),
     }
     if trade.status == "TRADE_SUCCESS" and trade.gmt_payment is not None:
-        return _success(
+        return success(
             **fields,
             receipt_amount=trade.amount_text(),
             gmt_payment=protocol.format_time(trade.gmt_payment),
@@ -88,17 +85,17 @@ def barcode(call: Call) -> dict[str, Any]:
 def query(call: Call) -> dict[str, Any]:
     trade = call.sim.query(call.sim.trade(call.app.app_id, call.biz))
     wrong = call.faults.get(FaultKind.WRONG_AMOUNT)
-    return _success(**trade.details(wrong.param("delta") if wrong else 0))
+    return success(**trade.details(wrong.param("delta") if wrong else 0))
 
 
 def close(call: Call) -> dict[str, Any]:
     trade = call.sim.close(call.sim.trade(call.app.app_id, call.biz))
-    return _success(trade_no=trade.trade_no, out_trade_no=trade.out_trade_no)
+    return success(trade_no=trade.trade_no, out_trade_no=trade.out_trade_no)
 
 
 def cancel(call: Call) -> dict[str, Any]:
     trade = call.sim.cancel(call.sim.trade(call.app.app_id, call.biz))
-    return _success(
+    return success(
         trade_no=trade.trade_no, out_trade_no=trade.out_trade_no, retry_flag="N", action=trade.cancel_action
     )
 
@@ -109,6 +106,8 @@ HANDLERS: Final[dict[str, tuple[str, Handler]]] = {
     "alipay.trade.query": ("query", query),
     "alipay.trade.close": ("close", close),
     "alipay.trade.cancel": ("cancel", cancel),
+    "alipay.trade.refund": ("refund", refunds.refund),
+    "alipay.trade.fastpay.refund.query": ("refund_query", refunds.refund_query),
 }
 
 
@@ -152,31 +151,15 @@ def authenticate(sim: AlipaySimulator, params: dict[str, str]) -> tuple[App, dic
     return app, biz
 
 
-async def _stall(call: Call, seconds: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        if await call.request.is_disconnected() or await call.sim.stall(min(0.05, left)):
-            return
-
-
 async def _apply(call: Call, handler: Handler) -> dict[str, Any]:
-    latency = call.faults.get(FaultKind.LATENCY)
-    if latency is not None:
-        await asyncio.sleep(latency.param("latency_ms") / 1000)
-    if call.faults.get(FaultKind.ERROR_5XX) is not None:
-        raise unavailable(500)
-    timeout = call.faults.get(FaultKind.TIMEOUT)
-    if timeout is not None and timeout.param("before"):
-        await _stall(call, timeout.param("hang_s"))
-    try:
-        node = handler(call)
-    finally:
-        if timeout is not None and not timeout.param("before"):
-            await _stall(call, timeout.param("hang_s"))
+    node = await apply_faults(call.sim, call.request, call.faults, lambda: handler(call), unavailable_500)
     if call.faults.get(FaultKind.SYSTEM_ERROR) is not None:
         raise unavailable()  # applied, but the answer says the service is unavailable
     return node
+
+
+def unavailable_500() -> AlipayError:
+    return unavailable(500)
 
 
 def gateway_route(sim: AlipaySimulator) -> Callable[[Request], Any]:

@@ -1,4 +1,4 @@
-"""What the Alipay simulator remembers: apps, trades, and the errors it answers with."""
+"""What the Alipay simulator remembers: apps, trades and their refunds, and the errors it answers with."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ SUB_MESSAGES: Final = {
     "ACQ.CONTEXT_INCONSISTENT": "交易信息被篡改",
     "ACQ.PAYMENT_AUTH_CODE_INVALID": "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款",
     "ACQ.INVALID_PARAMETER": "参数无效",
+    # alipay.trade.refund
+    "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL": "退款金额超限",
+    "ACQ.REASON_TRADE_REFUND_FEE_ERR": "退款金额无效",
+    "ACQ.DISCORDANT_REPEAT_REQUEST": "请求信息不一致",
+    "ACQ.CUSTOMER_VALIDATE_ERROR": "账户已注销或者被冻结",
 }
 
 
@@ -37,6 +42,10 @@ class AlipayError(Exception):
         if self.sub_code:
             node.update(sub_code=self.sub_code, sub_msg=self.sub_msg)
         return node
+
+
+def success(**fields: Any) -> dict[str, Any]:
+    return {"code": protocol.CODE_SUCCESS, "msg": "Success", **fields}
 
 
 def business(sub_code: str, sub_msg: str | None = None) -> AlipayError:
@@ -89,6 +98,35 @@ def new_buyer_id() -> str:
 
 
 @dataclass
+class Refund:
+    """One out_request_no of a trade: Alipay refunds each number at most once."""
+
+    out_request_no: str
+    amount: int  # fen
+    reason: str
+    created_at: datetime
+    status: str = protocol.REFUND_PROCESSING  # REFUND_PROCESSING | REFUND_SUCCESS | REFUND_FAIL
+    finished_at: datetime | None = None
+    polls_left: int = 0  # a "processing" refund succeeds after this many queries of it
+    error_code: str | None = None  # why a refund Alipay accepted failed later
+
+    def record(self, trade_no: str) -> dict[str, Any]:
+        record: dict[str, Any] = {
+            "refund_no": self.out_request_no,
+            "channel_refund_no": trade_no,  # Alipay numbers no refunds: the trade's number stands for it
+            "amount": self.amount,
+            "refund_amount": fen_to_yuan(self.amount),
+            "status": self.status,
+            "created_at": protocol.format_time(self.created_at),
+        }
+        if self.finished_at is not None:
+            record["finished_at"] = protocol.format_time(self.finished_at)
+        if self.error_code:
+            record["error_code"] = self.error_code
+        return record
+
+
+@dataclass
 class Trade:
     app_id: str
     seller_id: str
@@ -111,6 +149,16 @@ class Trade:
     cancel_action: str | None = None
     polls_left: int = 0  # a "processing" barcode payment completes after this many queries
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    refunds: dict[str, Refund] = field(default_factory=dict)  # by out_request_no, in order
+    buyer_closed: bool = False  # the payer's account is closed: no refund can reach it
+
+    def refunded(self) -> int:
+        """Fen gone back to the payer (Alipay's refund_fee)."""
+        return sum(r.amount for r in self.refunds.values() if r.status == protocol.REFUND_SUCCESS)
+
+    def committed(self) -> int:
+        """Fen refunded or on the way back: what no new refund may take again."""
+        return sum(r.amount for r in self.refunds.values() if r.status != protocol.REFUND_FAIL)
 
     def refresh(self, now: datetime) -> None:
         """An unpaid trade closes at its time_expire, as Alipay does."""
@@ -157,4 +205,6 @@ class Trade:
             "gmt_payment": protocol.format_time(self.gmt_payment) if self.gmt_payment else None,
             "cancel_action": self.cancel_action,
             "notifications": list(self.notifications),
+            "refunded_amount": self.refunded(),
+            "refunds": [refund.record(self.trade_no) for refund in self.refunds.values()],
         }

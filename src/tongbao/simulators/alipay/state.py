@@ -29,18 +29,18 @@ IMMEDIATE_PREFIX: Final = "28"
 WAITING_PREFIX: Final = "26"
 
 
-def parse_amount(value: Any) -> int:
+def parse_amount(value: Any, name: str = "total_amount") -> int:
     """Alipay takes 0 to 2 decimals ("12", "12.3", "12.30"), from 0.01 to 100000000."""
     match = _AMOUNT.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        raise business("ACQ.INVALID_PARAMETER", "total_amount 格式错误")
+        raise business("ACQ.INVALID_PARAMETER", f"{name} 格式错误")
     fen = yuan_to_fen(f"{match.group(1)}.{(match.group(2) or '').ljust(2, '0')}")
     if not 1 <= fen <= 10_000_000_000:
-        raise business("ACQ.INVALID_PARAMETER", "total_amount 超出范围")
+        raise business("ACQ.INVALID_PARAMETER", f"{name} 超出范围")
     return fen
 
 
-def _text(biz: Mapping[str, Any], name: str, max_len: int = 256) -> str:
+def text_param(biz: Mapping[str, Any], name: str, max_len: int = 256) -> str:
     value = biz.get(name)
     if not isinstance(value, str) or not value or len(value) > max_len:
         raise business("ACQ.INVALID_PARAMETER", f"{name} 不能为空或超长")
@@ -84,7 +84,7 @@ class AlipaySimulator:
     def open_trade(self, app: App, method: str, biz: Mapping[str, Any], params: Mapping[str, str]) -> Trade:
         """Creates a trade, or finds the same one again; the same out_trade_no with other parameters
         is ACQ.CONTEXT_INCONSISTENT."""
-        out_trade_no = _text(biz, "out_trade_no", 64)
+        out_trade_no = text_param(biz, "out_trade_no", 64)
         if not _OUT_TRADE_NO.fullmatch(out_trade_no):
             raise business("ACQ.INVALID_PARAMETER", "out_trade_no 格式错误")
         fingerprint = {
@@ -104,7 +104,7 @@ class AlipaySimulator:
                 raise business("ACQ.TRADE_HAS_CLOSE")
             return existing
         total = parse_amount(biz.get("total_amount"))
-        subject = _text(biz, "subject")
+        subject = text_param(biz, "subject")
         expire_text = biz.get("time_expire")
         try:
             time_expire = protocol.parse_time(expire_text) if expire_text else now + DEFAULT_EXPIRY
@@ -131,6 +131,9 @@ class AlipaySimulator:
         if trade.qr_code:
             self._by_qr_code[trade.qr_code] = trade
         return trade
+
+    def trades(self) -> list[Trade]:
+        return list(self._trades.values())
 
     def trade(self, app_id: str, biz: Mapping[str, Any]) -> Trade:
         out_trade_no = biz.get("out_trade_no")

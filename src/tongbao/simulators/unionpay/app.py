@@ -27,15 +27,18 @@ def create_unionpay_simulator(
     platform_key: RSAPrivateKey | None = None,
     callback_schedule_s: Sequence[float] = protocol.NOTIFY_RETRY_DELAYS_S,
     http_timeout_s: float = 5.0,
+    refund_settle_s: float = 0.5,
 ) -> Starlette:
     """A fresh simulator (its own signing key and certificate, merchants and orders) on
     ``app.state.simulator``. Its lifespan closes it on shutdown; when mounted inside another app,
-    whose lifespan does not reach mounted apps, the host calls ``await app.state.simulator.aclose()``."""
+    whose lifespan does not reach mounted apps, the host calls ``await app.state.simulator.aclose()``.
+    An accepted refund settles ``refund_settle_s`` later unless a fault holds it."""
     sim = UnionPaySimulator(
         clock=clock,
         platform_key=platform_key,
         callback_schedule_s=callback_schedule_s,
         http_timeout_s=http_timeout_s,
+        refund_settle_s=refund_settle_s,
     )
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -1,14 +1,15 @@
 """The gateway's routes: ``frontTransReq.do`` (the payer's browser posts the merchant's signed form),
-``queryTrans.do`` (the merchant's server asks), and the payer's Pay button.
+``backTransReq.do`` (the merchant's server asks for a refund), ``queryTrans.do`` (the merchant's
+server asks), and the payer's Pay button.
 
-Faults from the plan apply per endpoint name: "create" (the front transaction) and "query".
+Faults from the plan apply per endpoint name: "create" (the front transaction), "refund" (the back
+transaction), "query" and "refund_query" (a query naming a refund the simulator holds).
 ``error_5xx`` answers HTTP 500 having done nothing; ``system_error`` does the work and then answers
-respCode 03 (a query) or a 500 page (a front transaction); ``timeout`` stalls the answer.
+respCode 03 (a refund or a query) or a 500 page (a front transaction); ``timeout`` stalls the answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from starlette.types import Scope
 
 from tongbao.channels.unionpay import protocol
 
+from ..applying import apply_faults
 from ..control import ControlError
 from ..faults import FaultKind, Faults
 from . import pages
@@ -44,30 +46,8 @@ async def _read_form(request: Request) -> dict[str, str]:
         raise GatewayError("30", "报文格式错误") from exc
 
 
-async def _stall(sim: UnionPaySimulator, request: Request, seconds: float) -> None:
-    # Stop early once the caller has hung up or the simulator closes, so servers shut down promptly.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        if await request.is_disconnected() or await sim.stall(min(0.05, left)):
-            return
-
-
 async def _apply(sim: UnionPaySimulator, request: Request, faults: Faults, work: Callable[[], T]) -> T:
-    latency = faults.get(FaultKind.LATENCY)
-    if latency is not None:
-        await asyncio.sleep(latency.param("latency_ms") / 1000)
-    if faults.get(FaultKind.ERROR_5XX) is not None:
-        raise ServerFault
-    timeout = faults.get(FaultKind.TIMEOUT)
-    if timeout is not None and timeout.param("before"):
-        await _stall(sim, request, timeout.param("hang_s"))
-    try:
-        return work()
-    finally:
-        # Applied (or refused), then the answer is late: the caller times out not knowing which.
-        if timeout is not None and not timeout.param("before"):
-            await _stall(sim, request, timeout.param("hang_s"))
+    return await apply_faults(sim, request, faults, work, ServerFault)
 
 
 def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
@@ -84,12 +64,17 @@ def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
             return HTMLResponse(pages.error_page("03", "交易通讯超时"), status_code=500)
         return HTMLResponse(pages.order_page(order, mount_prefix(request.scope)))
 
-    async def query(request: Request) -> Response:
+    async def back_end(
+        request: Request,
+        endpoint: Callable[[dict[str, str]], str],
+        work: Callable[[dict[str, str], Faults], dict[str, str]],
+    ) -> Response:
+        """A server-to-server call: a signed ``k=v&…`` answer, whatever happened."""
         form: dict[str, str] = {}
         try:
             form = await _read_form(request)
-            faults = sim.faults.next("query")
-            answer = await _apply(sim, request, faults, lambda: sim.query(form, faults))
+            faults = sim.faults.next(endpoint(form))
+            answer = await _apply(sim, request, faults, lambda: work(form, faults))
             if faults.get(FaultKind.SYSTEM_ERROR) is not None:
                 answer = {**_echo(form), "respCode": "03", "respMsg": "交易通讯超时，请发起查询交易"}
         except GatewayError as exc:
@@ -99,8 +84,17 @@ def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
         body = protocol.encode_answer(sim.identity.sign(answer))
         return PlainTextResponse(body, media_type="text/plain;charset=UTF-8")
 
+    async def query(request: Request) -> Response:
+        return await back_end(
+            request, lambda form: "refund_query" if sim.names_refund(form) else "query", sim.query
+        )
+
+    async def refund(request: Request) -> Response:
+        return await back_end(request, lambda form: "refund", sim.refund)
+
     return [
         Route(protocol.FRONT_PATH, front, methods=["POST"]),
+        Route(protocol.BACK_PATH, refund, methods=["POST"]),
         Route(protocol.QUERY_PATH, query, methods=["POST"]),
         *payer_routes(sim),
     ]

@@ -1,9 +1,11 @@
-"""Back notifies: signed form POSTs of a transaction's result to the order's ``backUrl``.
+"""Back notifies: signed form POSTs of a transaction's result (a payment's or a refund's) to its
+``backUrl``.
 
 The gateway counts only HTTP 200 as delivered and otherwise re-sends on its schedule. Each delivery
 runs as its own asyncio task, so the request that paid the order never waits for the merchant. The
 HTTP client is created on first use (a mounted simulator gets no lifespan); ``aclose()`` cancels
-pending retries and closes it.
+pending retries and closes it. Payment notifies take their fate from the plan's "callback" faults,
+refund notifies from "refund_callback".
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from tongbao.channels.unionpay import protocol
 from tongbao.clock import Clock
 
 from ..faults import FaultInjector
-from ..sending import NotificationSender
-from .models import Identity, Order
+from ..sending import Fate, NotificationSender
+from .models import Identity, Order, Refund
 
 
 class BackNotifier(NotificationSender):
@@ -35,28 +37,37 @@ class BackNotifier(NotificationSender):
         """Start delivering the result of a paid order; returns at once."""
         fate = self.fate()
         body = protocol.encode_form(self._identity.sign(order.result(fate.amount_delta)))
-        if fate.lost:
-            order.notifies.append(self._entry(order, 0, 0, error="not sent: fault 'lost'"))
-            return
-        self.send(fate, lambda attempt, copy: self._attempt(order, body, attempt, copy))
+        self._start(fate, order.back_url, order.notifies, body)
 
-    async def _attempt(self, order: Order, body: str, attempt: int, copy: int) -> bool:
-        entry = self._entry(order, attempt, copy)
+    def notify_refund(self, refund: Refund) -> None:
+        """Start delivering the result of a settled refund; returns at once."""
+        fate = self.fate("refund_callback")
+        body = protocol.encode_form(self._identity.sign(refund.result(fate.amount_delta)))
+        self._start(fate, refund.back_url, refund.notifies, body)
+
+    def _start(self, fate: Fate, url: str, log: list[dict[str, Any]], body: str) -> None:
+        if fate.lost:
+            log.append(self._entry(url, 0, 0, error="not sent: fault 'lost'"))
+            return
+        self.send(fate, lambda attempt, copy: self._attempt(url, log, body, attempt, copy))
+
+    async def _attempt(self, url: str, log: list[dict[str, Any]], body: str, attempt: int, copy: int) -> bool:
+        entry = self._entry(url, attempt, copy)
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"}
         try:
-            response = await self.http().post(order.back_url, content=body, headers=headers)
+            response = await self.http().post(url, content=body, headers=headers)
         except Exception as exc:  # any failure to deliver counts as "not acknowledged"
             entry["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            order.notifies.append(entry)
+            log.append(entry)
             return False
         entry["status_code"] = response.status_code
-        order.notifies.append(entry)
+        log.append(entry)
         return response.status_code == 200
 
-    def _entry(self, order: Order, attempt: int, copy: int, error: str | None = None) -> dict[str, Any]:
+    def _entry(self, url: str, attempt: int, copy: int, error: str | None = None) -> dict[str, Any]:
         return {
             "time": protocol.format_time(self._clock.now()),
-            "url": order.back_url,
+            "url": url,
             "attempt": attempt,
             "copy": copy,
             "status_code": None,

@@ -3,7 +3,9 @@
 Orders are keyed as the gateway keys them: ``merId`` + ``orderId`` + ``txnTime``. A front transaction
 creates the order when the payer's browser posts it; an unpaid order lapses at ``payTimeout`` (there
 is no close). A query answers respCode 34 for an order it does not know or that lapsed unpaid,
-respCode 00 with origRespCode 05 for an open one, and origRespCode 00 once it is paid.
+respCode 00 with origRespCode 05 for an open one, and origRespCode 00 once it is paid. Refunds of
+paid orders are transactions of their own, kept by the refund desk (``refunds.py``); a query naming
+one reports the refund.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from tongbao.clock import Clock, SystemClock
 
 from ..control import ControlError
 from ..faults import FaultInjector, FaultKind, Faults
-from .models import Identity, Merchant, Order, digits, new_query_id, new_token
+from .models import Identity, Merchant, Order, Refund, digits, new_query_id, new_token
 from .notify import BackNotifier
-from .validation import GatewayError, check_front, check_query
+from .refunds import RefundDesk
+from .validation import GatewayError, check_front, check_query, check_refund
 
 DEFAULT_PAY_WINDOW: Final = timedelta(hours=2)
 SUCCESS_MSG: Final = "成功[0000000]"
@@ -36,6 +39,7 @@ class UnionPaySimulator:
         platform_key: rsa.RSAPrivateKey | None = None,
         callback_schedule_s: Sequence[float] = protocol.NOTIFY_RETRY_DELAYS_S,
         http_timeout_s: float = 5.0,
+        refund_settle_s: float = 0.5,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.identity = Identity.create(platform_key)
@@ -43,9 +47,11 @@ class UnionPaySimulator:
         self.notifier = BackNotifier(
             self.identity, self.clock, self.faults, callback_schedule_s, http_timeout_s
         )
+        self.refunds = RefundDesk(self.clock, self.notifier, refund_settle_s)
         self.merchants: dict[str, Merchant] = {}
         self._orders: dict[tuple[str, str, str], Order] = {}
         self._by_token: dict[str, Order] = {}
+        self._by_query_id: dict[str, Order] = {}
         self._closing: asyncio.Event | None = None
 
     # -- merchants -------------------------------------------------------------------------------
@@ -122,6 +128,9 @@ class UnionPaySimulator:
             "orderId": form["orderId"],
             "txnTime": form["txnTime"],
         }
+        refund = self.refunds.get((merchant.mer_id, form["orderId"], form["txnTime"]))
+        if refund is not None:
+            return {**self.refunds.queried(refund), **base, **_ok()}
         order = self._orders.get((merchant.mer_id, form["orderId"], form["txnTime"]))
         if order is None or (not order.paid and order.expired(self.clock.now())):
             return {**base, "respCode": protocol.RESP_NO_SUCH_ORDER, "respMsg": "查无此交易[2011000]"}
@@ -134,6 +143,30 @@ class UnionPaySimulator:
         wrong = faults.get(FaultKind.WRONG_AMOUNT)
         answer = order.result(wrong.param("delta") if wrong else 0)
         return {**answer, **base, **_ok(), "origRespCode": "00", "origRespMsg": SUCCESS_MSG}
+
+    def names_refund(self, form: Mapping[str, str]) -> bool:
+        """Whether a query is about a refund (its faults are drawn as "refund_query")."""
+        key = (form.get("merId", ""), form.get("orderId", ""), form.get("txnTime", ""))
+        return self.refunds.get(key) is not None
+
+    def refund(self, form: Mapping[str, str], faults: Faults) -> dict[str, str]:
+        """The (unsigned) answer to a refund request; GatewayError for a refused one."""
+        check_refund(form)
+        merchant = self._authenticate(form)
+        if (merchant.mer_id, form["orderId"], form["txnTime"]) in self._orders:
+            raise GatewayError(protocol.RESP_DUPLICATE, "重复交易")
+        original = self._by_query_id.get(form["origQryId"])
+        if original is not None and original.mer_id != merchant.mer_id:
+            original = None  # another merchant's payment is not this merchant's to refund
+        return self.refunds.answer(self.refunds.submit(form, original, faults))
+
+    def find_refund(self, selector: Mapping[str, Any]) -> Refund:
+        return self.refunds.find(selector)
+
+    def settle_refund(self, refund: Refund, outcome: Any) -> Refund:
+        if outcome not in ("success", "abnormal"):
+            raise ControlError(400, "INVALID_REQUEST", "outcome is success or abnormal")
+        return self.refunds.settle(refund, success=outcome == "success")
 
     # -- the payer -------------------------------------------------------------------------------
 
@@ -179,6 +212,7 @@ class UnionPaySimulator:
         order.trace_time = f"{now:%m%d%H%M%S}"
         order.settle_date = f"{now:%m%d}"
         order.state = "PAID"
+        self._by_query_id[order.query_id] = order
         if order.back_url:
             self.notifier.notify(order)
         return order
@@ -207,12 +241,15 @@ class UnionPaySimulator:
         return True
 
     async def wait_callbacks(self) -> None:
+        """Until every refund accepted so far has settled and every notify has been delivered."""
+        await self.refunds.wait_idle()
         await self.notifier.wait_idle()
 
     async def aclose(self) -> None:
         if self._closing is not None:
             self._closing.set()
             self._closing = None
+        await self.refunds.aclose()
         await self.notifier.aclose()
 
 

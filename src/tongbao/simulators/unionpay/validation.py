@@ -29,6 +29,7 @@ _COMMON: Final = {
 }
 _REQUIRED: Final = ("merId", "orderId", "txnTime", "certId", "signature")
 _MER_ID: Final = re.compile(r"[0-9A-Za-z]{15}")
+_QUERY_ID: Final = re.compile(r"[0-9A-Za-z]{1,21}")
 
 
 def _format_error(field: str) -> GatewayError:
@@ -62,8 +63,7 @@ def _url(form: Mapping[str, str], name: str) -> None:
         raise _format_error(name)
 
 
-def check_front(form: Mapping[str, str]) -> None:
-    _check_common(form, protocol.TXN_CONSUME)
+def _amount(form: Mapping[str, str]) -> None:
     if form.get("channelType") not in (protocol.CHANNEL_WEB, protocol.CHANNEL_MOBILE):
         raise _format_error("channelType")
     if form.get("currencyCode") != protocol.CURRENCY_CODE:
@@ -73,6 +73,11 @@ def check_front(form: Mapping[str, str]) -> None:
             raise ValueError("zero")
     except ValueError as exc:
         raise _format_error("txnAmt") from exc
+
+
+def check_front(form: Mapping[str, str]) -> None:
+    _check_common(form, protocol.TXN_CONSUME)
+    _amount(form)
     _url(form, "frontUrl")
     _url(form, "backUrl")
     if form.get("payTimeout"):
@@ -84,3 +89,12 @@ def check_front(form: Mapping[str, str]) -> None:
 
 def check_query(form: Mapping[str, str]) -> None:
     _check_common(form, protocol.TXN_QUERY)
+
+
+def check_refund(form: Mapping[str, str]) -> None:
+    """A refund (退货) names the consumption it returns by that one's queryId."""
+    _check_common(form, protocol.TXN_REFUND)
+    _amount(form)
+    if _QUERY_ID.fullmatch(form.get("origQryId", "")) is None:
+        raise _format_error("origQryId")
+    _url(form, "backUrl")

@@ -1,13 +1,13 @@
-"""The WeChat Pay API v3 routes: create, query, close, platform certificates.
+"""The WeChat Pay API v3 routes: create, query, close, refund, refund query, platform certificates.
 
 Every request is authenticated by its ``Authorization`` header and every answer, errors included, is
 signed by the platform key. Faults from the plan are applied here, per endpoint name: "create",
-"query", "close", "certificates".
+"query", "close", "refund", "refund_query", "certificates". "refund" also takes the refund faults:
+"processing" (the new refund stays PROCESSING for ``polls`` queries) and "abnormal" (it ends ABNORMAL).
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import string
 from collections.abc import Callable
@@ -21,12 +21,13 @@ from starlette.routing import Route
 
 from tongbao.channels.wechatpay import protocol
 
+from ..applying import apply_faults
 from ..faults import FaultKind, Faults
 from .auth import authenticate, claimed_mchid
 from .errors import WeChatApiError, param_error, system_error
 from .models import TRADE_TYPES, Merchant
 from .state import WeChatPaySimulator
-from .validation import json_object, parse_create, text
+from .validation import json_object, parse_create, parse_refund, text
 from .wire import channel_path, mount_prefix, signed_response
 
 
@@ -54,30 +55,8 @@ def default_serial(sim: WeChatPaySimulator, authorization: str | None) -> str:
     return merchant.platform_serial(sim.platform) if merchant else sim.platform.public_key_id
 
 
-async def _stall(call: Call, seconds: float) -> None:
-    # Stop early once the caller has hung up or the simulator closes, so servers shut down promptly.
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while (left := deadline - loop.time()) > 0:
-        if await call.request.is_disconnected() or await call.sim.stall(min(0.05, left)):
-            return
-
-
 async def _apply(call: Call, handler: Handler) -> tuple[int, Any]:
-    latency = call.faults.get(FaultKind.LATENCY)
-    if latency is not None:
-        await asyncio.sleep(latency.param("latency_ms") / 1000)
-    if call.faults.get(FaultKind.ERROR_5XX) is not None:
-        raise system_error()
-    timeout = call.faults.get(FaultKind.TIMEOUT)
-    if timeout is not None and timeout.param("before"):
-        await _stall(call, timeout.param("hang_s"))
-    try:
-        result = handler(call)
-    finally:
-        # Applied (or refused), then the answer is late: the caller times out not knowing which.
-        if timeout is not None and not timeout.param("before"):
-            await _stall(call, timeout.param("hang_s"))
+    result = await apply_faults(call.sim, call.request, call.faults, lambda: handler(call), system_error)
     if call.faults.get(FaultKind.SYSTEM_ERROR) is not None:
         raise system_error()
     return result
@@ -150,6 +129,22 @@ def close(call: Call) -> tuple[int, Any]:
     return 204, None
 
 
+def refund(call: Call) -> tuple[int, Any]:
+    processing = call.faults.get(FaultKind.PROCESSING)
+    applied = call.sim.apply_refund(
+        call.merchant,
+        parse_refund(call.body),
+        polls=processing.param("polls") if processing else 0,
+        abnormal=call.faults.get(FaultKind.ABNORMAL) is not None,
+    )
+    return 200, applied.resource()
+
+
+def query_refund(call: Call) -> tuple[int, Any]:
+    found = call.sim.refunds.query(call.merchant.mchid, call.request.path_params["out_refund_no"])
+    return 200, found.resource()
+
+
 def certificates(call: Call) -> tuple[int, Any]:
     platform = call.sim.platform
     nonce = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(12))
@@ -187,5 +182,11 @@ def v3_routes(sim: WeChatPaySimulator) -> list[Route]:
         ),
         Route(f"{prefix}/id/{{transaction_id}}", v3(sim, "query", query_by_transaction_id), methods=["GET"]),
         Route(f"{prefix}/out-trade-no/{{out_trade_no}}/close", v3(sim, "close", close), methods=["POST"]),
+        Route("/v3/refund/domestic/refunds", v3(sim, "refund", refund), methods=["POST"]),
+        Route(
+            "/v3/refund/domestic/refunds/{out_refund_no}",
+            v3(sim, "refund_query", query_refund),
+            methods=["GET"],
+        ),
         Route("/v3/certificates", v3(sim, "certificates", certificates), methods=["GET"]),
     ]

@@ -21,6 +21,7 @@ from .api import default_serial, respond, v3_routes
 from .callbacks import WECHAT_CALLBACK_SCHEDULE_S
 from .control import control_routes
 from .errors import system_error
+from .refunds import DEFAULT_REFUND_DELAY_S
 from .state import WeChatPaySimulator
 
 _HTTP_ERRORS: Final = {404: ("NOT_FOUND", "请求的资源不存在"), 405: ("METHOD_NOT_ALLOWED", "请求方法不支持")}
@@ -32,8 +33,10 @@ def create_wechatpay_simulator(
     platform_key: RSAPrivateKey | None = None,
     callback_schedule_s: Sequence[float] = WECHAT_CALLBACK_SCHEDULE_S,
     http_timeout_s: float = 5.0,
+    refund_delay_s: float = DEFAULT_REFUND_DELAY_S,
 ) -> Starlette:
     """A fresh simulator (its own platform key, merchants and orders) on ``app.state.simulator``.
+    A new refund finishes ``refund_delay_s`` after it was submitted, unless a fault holds it.
 
     Its lifespan closes it on shutdown; when mounted inside another app, whose lifespan does not reach
     mounted apps, the host calls ``await app.state.simulator.aclose()`` itself.
@@ -43,6 +46,7 @@ def create_wechatpay_simulator(
         platform_key=platform_key,
         callback_schedule_s=callback_schedule_s,
         http_timeout_s=http_timeout_s,
+        refund_delay_s=refund_delay_s,
     )
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -1,5 +1,5 @@
 """The control API (``/_control/…``, JSON, no auth) and the payer page: a test or a person acts as the
-payer, inspects orders and injects faults."""
+payer, inspects orders and their refunds, finishes a processing refund and injects faults."""
 
 from __future__ import annotations
 
@@ -49,11 +49,18 @@ def control_routes(sim: WeChatPaySimulator) -> list[Route]:
         }
         return sim.find_order(selector).record()
 
+    async def settle(request: Request) -> Any:
+        data = await read_json(request)
+        check_fields(data, ("refund_no", "outcome"), ("mchid",))
+        refund = sim.refunds.find(data["refund_no"], data.get("mchid"))
+        return sim.refunds.settle(refund, data["outcome"]).record()
+
     return [
         Route("/_control/merchants", json_route(merchants), methods=["POST"]),
         Route("/_control/pay", json_route(pay), methods=["POST"]),
         Route("/_control/cancel", json_route(cancel), methods=["POST"]),
         Route("/_control/orders/{out_trade_no}", json_route(order), methods=["GET"]),
+        Route("/_control/refunds/settle", json_route(settle), methods=["POST"]),
         Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
         *payer_routes(sim),
     ]

@@ -40,3 +40,13 @@ def system_error() -> WeChatApiError:
 
 def order_not_exist() -> WeChatApiError:
     return WeChatApiError(404, "ORDER_NOT_EXIST", "订单不存在")
+
+
+def resource_not_exists(message: str) -> WeChatApiError:
+    """The refund API's 404: an unknown or unpaid order, or an unknown refund."""
+    return WeChatApiError(404, "RESOURCE_NOT_EXISTS", message)
+
+
+def invalid_request(message: str) -> WeChatApiError:
+    """Well-formed, but against a business rule ("请求参数符合参数格式，但不符合业务规则")."""
+    return WeChatApiError(400, "INVALID_REQUEST", message)

@@ -1,4 +1,5 @@
-"""What the simulator remembers: registered merchants and their orders, plus the ids WeChat hands out."""
+"""What the simulator remembers: registered merchants, their orders and refunds, plus the ids WeChat
+hands out."""
 
 from __future__ import annotations
 
@@ -25,7 +26,13 @@ STATE_DESC: Final = {
     "USERPAYING": "用户支付中",
     "PAYERROR": "支付失败",
     "REVOKED": "已撤销",
+    "REFUND": "转入退款",
 }
+# Where a refund goes back to: the payer's change by default; an abnormal refund is one whose card was
+# found closed or frozen on the way back, so it names a card.
+TO_CHANGE: Final = "支付用户零钱"
+TO_CARD: Final = "招商银行信用卡0403"
+REFUND_FINISHED: Final = ("SUCCESS", "ABNORMAL", "CLOSED")
 _OPENID_ALPHABET: Final = string.ascii_letters + string.digits + "_-"
 
 
@@ -67,6 +74,7 @@ class Order:
     success_time: datetime | None = None
     bank_type: str | None = None
     callbacks: list[dict[str, Any]] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
     @property
     def trade_type(self) -> str:
@@ -74,7 +82,14 @@ class Order:
 
     @property
     def paid(self) -> bool:
-        return self.trade_state == "SUCCESS"
+        # A refunded order ("转入退款") was paid all the same.
+        return self.trade_state in ("SUCCESS", "REFUND")
+
+    @property
+    def refundable(self) -> int:
+        """Fen that may still go back: what was paid less the refunds that did not fail."""
+        held = sum(refund.amount for refund in self.refunds if refund.status in ("PROCESSING", "SUCCESS"))
+        return self.total - held if self.paid else 0
 
     def expired(self, now: datetime) -> bool:
         return now >= self.time_expire
@@ -121,8 +136,98 @@ class Order:
             "code_url": self.code_url,
             "h5_url": self.answer.get("h5_url"),
             "callbacks": list(self.callbacks),
-            "refunds": [],
+            "refunds": [refund.record() for refund in self.refunds],
         }
+
+
+@dataclass
+class Refund:
+    """One out_refund_no of one merchant: PROCESSING until it finishes as SUCCESS, ABNORMAL or CLOSED."""
+
+    order: Order
+    out_refund_no: str
+    refund_id: str
+    amount: int  # fen going back
+    reason: str
+    notify_url: str | None  # None: the merchant gave none and the simulator has no configured one
+    funds_account: str
+    created_at: datetime
+    status: str = "PROCESSING"
+    outcome: str = "SUCCESS"  # what it becomes when it finishes by itself
+    polls_left: int = 0  # queries still answered PROCESSING before it finishes (fault "processing")
+    user_received_account: str = TO_CHANGE
+    finished_at: datetime | None = None
+    callbacks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in REFUND_FINISHED
+
+    def resource(self) -> dict[str, Any]:
+        """The refund as the submit and the query answer it."""
+        order = self.order
+        body: dict[str, Any] = {
+            "refund_id": self.refund_id,
+            "out_refund_no": self.out_refund_no,
+            "transaction_id": order.transaction_id,
+            "out_trade_no": order.out_trade_no,
+            "channel": "ORIGINAL",
+            "user_received_account": self.user_received_account,
+            "create_time": protocol.rfc3339(self.created_at),
+            "status": self.status,
+            "funds_account": self.funds_account,
+            "amount": {
+                "total": order.total,
+                "refund": self.amount,
+                "from": [],
+                "payer_total": order.total,
+                "payer_refund": self.amount,
+                "settlement_refund": self.amount,
+                "settlement_total": order.total,
+                "discount_refund": 0,
+                "currency": order.currency,
+                "refund_fee": 0,
+            },
+            "promotion_detail": [],
+        }
+        if self.status == "SUCCESS" and self.finished_at is not None:
+            body["success_time"] = protocol.rfc3339(self.finished_at)
+        return body
+
+    def notification(self, amount_delta: int = 0) -> dict[str, Any]:
+        """The refund as a callback's resource carries it (``refund_status``, fewer amounts)."""
+        order = self.order
+        body: dict[str, Any] = {
+            "mchid": order.mchid,
+            "out_trade_no": order.out_trade_no,
+            "transaction_id": order.transaction_id,
+            "out_refund_no": self.out_refund_no,
+            "refund_id": self.refund_id,
+            "refund_status": self.status,
+            "user_received_account": self.user_received_account,
+            "amount": {
+                "total": order.total,
+                "refund": self.amount + amount_delta,
+                "payer_total": order.total,
+                "payer_refund": self.amount + amount_delta,
+            },
+        }
+        if self.status == "SUCCESS" and self.finished_at is not None:
+            body["success_time"] = protocol.rfc3339(self.finished_at)
+        return body
+
+    def record(self) -> dict[str, Any]:
+        """The control API's view, the same shape on every simulator."""
+        record: dict[str, Any] = {
+            "refund_no": self.out_refund_no,
+            "channel_refund_no": self.refund_id,
+            "amount": self.amount,
+            "status": self.status,
+            "created_at": protocol.rfc3339(self.created_at),
+        }
+        if self.finished_at is not None:
+            record["finished_at"] = protocol.rfc3339(self.finished_at)
+        return record
 
 
 def _digits(count: int) -> str:
@@ -132,6 +237,11 @@ def _digits(count: int) -> str:
 def new_transaction_id(now: datetime) -> str:
     """28 digits, like ``4200001234202611251234567890``: a prefix, the Beijing date, a sequence."""
     return f"42000{_digits(5)}{now.astimezone(protocol.BEIJING):%Y%m%d}{_digits(10)}"
+
+
+def new_refund_id(now: datetime) -> str:
+    """29 digits, like ``50300701232026112512345678901``: a prefix, the Beijing date, a sequence."""
+    return f"50{_digits(5)}{now.astimezone(protocol.BEIJING):%Y%m%d}{_digits(14)}"
 
 
 def new_prepay_id(now: datetime) -> str:

@@ -1,4 +1,4 @@
-"""The simulator's in-memory world: merchants, orders, and what payers and merchants do to them."""
+"""The simulator's in-memory world: merchants, orders, refunds, and what payers and merchants do to them."""
 
 from __future__ import annotations
 
@@ -16,10 +16,20 @@ from tongbao.clock import Clock, SystemClock
 from ..control import ControlError
 from ..faults import FaultInjector
 from .callbacks import WECHAT_CALLBACK_SCHEDULE_S, CallbackSender
-from .errors import WeChatApiError, order_not_exist, param_error
-from .models import Merchant, Order, Verification, new_code_url, new_openid, new_prepay_id, new_transaction_id
+from .errors import WeChatApiError, invalid_request, order_not_exist, param_error, resource_not_exists
+from .models import (
+    Merchant,
+    Order,
+    Refund,
+    Verification,
+    new_code_url,
+    new_openid,
+    new_prepay_id,
+    new_transaction_id,
+)
 from .platform import PlatformIdentity
-from .validation import CreateRequest
+from .refunds import DEFAULT_REFUND_DELAY_S, RefundDesk
+from .validation import CreateRequest, RefundApply
 
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
 _SELECTORS: Final = ("out_trade_no", "code_url", "prepay_id")
@@ -55,6 +65,7 @@ class WeChatPaySimulator:
         platform_key: rsa.RSAPrivateKey | None = None,
         callback_schedule_s: Sequence[float] = WECHAT_CALLBACK_SCHEDULE_S,
         http_timeout_s: float = 5.0,
+        refund_delay_s: float = DEFAULT_REFUND_DELAY_S,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.platform = PlatformIdentity.create(platform_key)
@@ -63,6 +74,7 @@ class WeChatPaySimulator:
             self.platform, self.clock, self.faults, callback_schedule_s, http_timeout_s
         )
         self.merchants: dict[str, Merchant] = {}
+        self.refunds = RefundDesk(self.clock, self.callbacks, self.merchants, refund_delay_s)
         self._orders: dict[tuple[str, str], Order] = {}
         self._by_transaction_id: dict[str, Order] = {}
         self._by_code_url: dict[str, Order] = {}
@@ -169,6 +181,21 @@ class WeChatPaySimulator:
         if order.paid:
             raise WeChatApiError(400, "ORDERPAID", "订单已支付")
         order.set_state("CLOSED")
+
+    def apply_refund(
+        self, merchant: Merchant, request: RefundApply, *, polls: int = 0, abnormal: bool = False
+    ) -> Refund:
+        """A refund of one of the merchant's paid orders, named by transaction_id or out_trade_no."""
+        if request.transaction_id is not None:
+            order = self._by_transaction_id.get(request.transaction_id)
+            if order is not None and request.out_trade_no not in (None, order.out_trade_no):
+                raise invalid_request("transaction_id和out_trade_no不匹配")
+        else:
+            order = self._orders.get((merchant.mchid, request.out_trade_no or ""))
+        # Unknown and unpaid orders get the same answer: "未支付的订单不能发起退款".
+        if order is None or order.mchid != merchant.mchid or not order.paid:
+            raise resource_not_exists("订单不存在")
+        return self.refunds.apply(order, request, polls=polls, abnormal=abnormal)
 
     # -- the payer -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Checks on the create-order body, answering PARAM_ERROR the way WeChat Pay v3 does."""
+"""Checks on the create-order and refund bodies, answering PARAM_ERROR the way WeChat Pay v3 does."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from tongbao.channels.wechatpay import protocol
 from .errors import WeChatApiError, param_error
 
 OUT_TRADE_NO: Final = re.compile(r"[A-Za-z0-9_\-|*]{6,32}")
+OUT_REFUND_NO: Final = re.compile(r"[A-Za-z0-9_\-|*@]{1,64}")
+FUNDS_ACCOUNTS: Final = ("AVAILABLE", "UNSETTLED")
+REASON_MAX_BYTES: Final = 80
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,21 @@ class CreateRequest:
             "time_expire": self.time_expire.isoformat() if self.time_expire else None,
             "openid": self.openid,
         }
+
+
+@dataclass(frozen=True)
+class RefundApply:
+    """A refund submit: the order by one of its two numbers, and what goes back."""
+
+    transaction_id: str | None
+    out_trade_no: str | None
+    out_refund_no: str
+    reason: str
+    notify_url: str | None
+    funds_account: str
+    refund: int
+    total: int
+    currency: str
 
 
 def json_object(body: bytes) -> dict[str, Any]:
@@ -89,26 +107,38 @@ def _object(data: dict[str, Any], name: str, pointer: str = "") -> dict[str, Any
     return value
 
 
-def _notify_url(data: dict[str, Any]) -> str:
-    url = text(data, "notify_url", max_len=256)
+def _notify_url(data: dict[str, Any], required: bool = True) -> str:
+    url = text(data, "notify_url", max_len=256, required=required)
+    if not url and not required:
+        return url
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise param_error("/notify_url", "应为以 http:// 或 https:// 开头的完整地址", url)
     return url
 
 
-def _amount(data: dict[str, Any]) -> tuple[int, str]:
-    amount = _object(data, "amount")
-    total = amount.get("total")
-    if total is None:
-        raise param_error("/amount/total", "此字段为必填项")
+def _fen(amount: dict[str, Any], name: str) -> int:
+    value = amount.get(name)
+    if value is None:
+        raise param_error(f"/amount/{name}", "此字段为必填项")
     # Fen are integers; a JSON float or a bool is refused rather than rounded.
-    if isinstance(total, bool) or not isinstance(total, int) or total < 1:
-        raise param_error("/amount/total", "应为不小于1的整数（单位：分）", total)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise param_error(f"/amount/{name}", "应为不小于1的整数（单位：分）", value)
+    return value
+
+
+def _currency(amount: dict[str, Any], required: bool) -> str:
+    if required and "currency" not in amount:
+        raise param_error("/amount/currency", "此字段为必填项")
     currency = amount.get("currency", "CNY")
     if currency != "CNY":
         raise param_error("/amount/currency", "币种仅支持CNY", currency)
-    return total, currency
+    return "CNY"
+
+
+def _amount(data: dict[str, Any]) -> tuple[int, str]:
+    amount = _object(data, "amount")
+    return _fen(amount, "total"), _currency(amount, required=False)
 
 
 def _time_expire(data: dict[str, Any]) -> datetime | None:
@@ -156,4 +186,33 @@ def parse_create(kind: str, body: bytes) -> CreateRequest:
         time_expire=time_expire,
         openid=openid,
         scene_info=scene_info,
+    )
+
+
+def parse_refund(body: bytes) -> RefundApply:
+    data = json_object(body)
+    transaction_id = text(data, "transaction_id", required=False) or None
+    out_trade_no = text(data, "out_trade_no", required=False) or None
+    if transaction_id is None and out_trade_no is None:
+        raise param_error("/transaction_id", "transaction_id和out_trade_no必须二选一进行传参")
+    out_refund_no = text(data, "out_refund_no", max_len=64)
+    if not OUT_REFUND_NO.fullmatch(out_refund_no):
+        raise param_error("/out_refund_no", "应为1到64位数字、大小写字母或_-|*@", out_refund_no)
+    reason = text(data, "reason", max_len=REASON_MAX_BYTES, required=False)
+    if len(reason.encode()) > REASON_MAX_BYTES:  # the limit is in bytes: 26 Chinese characters
+        raise param_error("/reason", f"长度不能超过{REASON_MAX_BYTES}个字节", reason)
+    funds_account = text(data, "funds_account", required=False) or "UNSETTLED"  # 未结算资金 by default
+    if funds_account not in FUNDS_ACCOUNTS:
+        raise param_error("/funds_account", "取值应为AVAILABLE或UNSETTLED", funds_account)
+    amount = _object(data, "amount")
+    return RefundApply(
+        transaction_id=transaction_id,
+        out_trade_no=out_trade_no,
+        out_refund_no=out_refund_no,
+        reason=reason,
+        notify_url=_notify_url(data, required=False) or None,
+        funds_account=funds_account,
+        refund=_fen(amount, "refund"),
+        total=_fen(amount, "total"),
+        currency=_currency(amount, required=True),
     )

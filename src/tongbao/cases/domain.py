@@ -1,0 +1,80 @@
+"""Exception-case rules: the kinds, what an operator may do with each, and where each decision leads.
+Plain Python, no I/O.
+
+A case goes ``open → resolved | dismissed`` and never back. A refund decision keeps the case open
+until the channel has sent the money back (``refund_pending``); a refund that fails leaves it open
+for the next decision.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class CaseKind(StrEnum):
+    AMOUNT_MISMATCH = "amount_mismatch"  # the channel captured another amount or currency
+    DUPLICATE_PAYMENT = "duplicate_payment"  # a second capture of a payment already captured
+    LATE_SUCCESS = "late_success"  # a capture of a payment we had closed
+    REFUND_FAILED = "refund_failed"  # the channel could not send a refund back (card closed …)
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class CaseDecision(StrEnum):
+    ACCEPT = "accept"  # amount mismatch: the payment succeeds with the amount the channel captured
+    REFUND = "refund"  # send the extra or mismatched capture back to the payer
+    REOPEN = "reopen"  # late success: the payment succeeds after all
+    RESOLVE = "resolve"  # handled outside Tongbao (e.g. the payer was paid back by bank transfer)
+    DISMISS = "dismiss"  # nothing to do
+
+
+class ExceptionPolicy(StrEnum):
+    """Per merchant: what happens to a duplicate or late capture before anyone looks."""
+
+    AUTO_REFUND = "auto_refund"  # give a duplicate back, succeed a late one if nothing else captured
+    HOLD_FOR_REVIEW = "hold_for_review"  # keep the case open for an operator
+
+
+DECISIONS: Final[dict[CaseKind, frozenset[CaseDecision]]] = {
+    CaseKind.AMOUNT_MISMATCH: frozenset({CaseDecision.ACCEPT, CaseDecision.REFUND, CaseDecision.DISMISS}),
+    CaseKind.DUPLICATE_PAYMENT: frozenset({CaseDecision.REFUND, CaseDecision.RESOLVE, CaseDecision.DISMISS}),
+    CaseKind.LATE_SUCCESS: frozenset({CaseDecision.REOPEN, CaseDecision.REFUND, CaseDecision.DISMISS}),
+    CaseKind.REFUND_FAILED: frozenset({CaseDecision.RESOLVE, CaseDecision.DISMISS}),
+}
+
+# The state a decision leaves the case in; REFUND waits for the channel.
+OUTCOME: Final[dict[CaseDecision, CaseStatus]] = {
+    CaseDecision.ACCEPT: CaseStatus.RESOLVED,
+    CaseDecision.REFUND: CaseStatus.OPEN,
+    CaseDecision.REOPEN: CaseStatus.RESOLVED,
+    CaseDecision.RESOLVE: CaseStatus.RESOLVED,
+    CaseDecision.DISMISS: CaseStatus.DISMISSED,
+}
+
+
+class CaseProblem(ValueError):
+    def __init__(self, code: str, param: str | None, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.param = param
+
+
+def check_decision(kind: str, status: str, decision: object, refund_pending: bool) -> CaseDecision:
+    try:
+        chosen = CaseDecision(decision) if isinstance(decision, str) else None
+    except ValueError:
+        chosen = None
+    allowed = DECISIONS.get(CaseKind(kind), frozenset()) if kind in set(CaseKind) else frozenset()
+    if chosen is None or chosen not in allowed:
+        names = ", ".join(sorted(d.value for d in allowed)) or "none"
+        raise CaseProblem("decision_invalid", "decision", f"a {kind} case takes one of: {names}")
+    if status != CaseStatus.OPEN:
+        raise CaseProblem("case_closed", None, f"the case is {status}; its decisions are final")
+    if refund_pending:
+        raise CaseProblem("refund_in_progress", None, "a refund for this case is still with the channel")
+    return chosen

@@ -1,0 +1,135 @@
+"""Talking to the channel about a refund: submitting it, and the janitor that follows it to the end.
+
+No channel call happens inside a database transaction. A refund is written first with its sync job;
+``submitted_at`` is set before the channel is first asked, so that from then on the janitor queries
+instead of guessing. A channel that has never heard of a submitted refund (the request was lost) is
+simply asked again: the channels treat a repeated refund number as the same refund.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from tongbao.bootstrap import Container
+from tongbao.channels.base import (
+    ChannelAdapter,
+    ChannelRejected,
+    ChannelUnknownOutcome,
+    RefundRequest,
+    RefundResult,
+    RefundState,
+)
+from tongbao.jobs.queue import ClaimedJob
+from tongbao.jobs.worker import RetryAt
+from tongbao.merchants.models import ChannelAccount
+from tongbao.payments.models import PaymentAttempt
+from tongbao.refunds import domain
+from tongbao.refunds.domain import RefundStatus
+from tongbao.refunds.models import Refund
+from tongbao.refunds.results import apply_refund_result
+
+log = structlog.get_logger(__name__)
+
+
+def refund_callback_url(c: Container, account: ChannelAccount) -> str:
+    return f"{c.settings.public_base_url.rstrip('/')}/callbacks/{account.channel}/{account.id}/refunds"
+
+
+@dataclass(frozen=True)
+class _Call:
+    adapter: ChannelAdapter
+    request: RefundRequest
+
+
+async def _prepare(c: Container, refund_id: str, *, submitting: bool) -> _Call | None:
+    """Loads what a channel call needs; None once the refund is final. Marks it submitted if asked."""
+    async with c.uow() as tx:
+        refund = await tx.get(Refund, refund_id, with_for_update=submitting)
+        if refund is None or refund.status != RefundStatus.PENDING:
+            return None
+        attempt = await tx.get(PaymentAttempt, refund.attempt_id)
+        account = await tx.get(ChannelAccount, refund.channel_account_id)
+        assert attempt is not None and account is not None
+        if submitting and refund.submitted_at is None:
+            refund.submitted_at = c.clock.now()
+            await tx.commit()
+    request = RefundRequest(
+        refund_no=refund.id,
+        order_no=attempt.id,
+        channel_trade_no=attempt.channel_trade_no,
+        amount=refund.amount,
+        order_amount=attempt.paid_amount or attempt.amount,
+        currency=refund.currency,
+        notify_url=refund_callback_url(c, account),
+        reason=refund.reason,
+    )
+    return _Call(c.channels.adapter(account), request)
+
+
+async def _record_error(c: Container, refund_id: str, error: str | None, *, queried: bool) -> Refund:
+    async with c.uow() as tx:
+        row = await tx.get(Refund, refund_id, with_for_update=True)
+        assert row is not None
+        if queried:
+            row.queries_done += 1
+        if error is not None:
+            row.last_error = error[:500]
+            row.updated_at = c.clock.now()
+        await tx.commit()
+    return row
+
+
+async def submit_refund(c: Container, refund_id: str) -> None:
+    """Asks the channel to send the money back and applies a definite answer; an unknown one is left
+    to the janitor."""
+    call = await _prepare(c, refund_id, submitting=True)
+    if call is None:
+        return
+    try:
+        result = await call.adapter.refund(call.request)
+    except ChannelRejected as exc:
+        result = RefundResult(
+            refund_no=refund_id, state=RefundState.FAILED, failure_reason=f"{exc.code}: {exc.message}"
+        )
+    except ChannelUnknownOutcome as exc:
+        log.warning("refund outcome unknown", refund_id=refund_id, code=exc.code)
+        await _record_error(c, refund_id, f"{exc.code}: {exc.message}", queried=False)
+        return
+    await apply_refund_result(c, refund_id, result, source="submit")
+
+
+async def sync_refund(c: Container, job: ClaimedJob) -> RetryAt | None:
+    """The janitor: submits a refund nobody submitted, else asks the channel, until it is final."""
+    refund_id = job.payload["refund_id"]
+    async with c.uow() as tx:
+        refund = await tx.get(Refund, refund_id)
+        if refund is None or refund.status != RefundStatus.PENDING:
+            return None
+        submitted = refund.submitted_at is not None
+    if not submitted:
+        await submit_refund(c, refund_id)
+        error = None
+    else:
+        error = await _query(c, refund_id)
+    row = await _record_error(c, refund_id, error, queried=submitted)
+    if row.status != RefundStatus.PENDING:
+        return None
+    return RetryAt(domain.next_refund_query_at(row.created_at, row.queries_done))
+
+
+async def _query(c: Container, refund_id: str) -> str | None:
+    call = await _prepare(c, refund_id, submitting=False)
+    if call is None:
+        return None
+    try:
+        result = await call.adapter.query_refund(call.request)
+    except ChannelUnknownOutcome as exc:
+        return f"{exc.code}: {exc.message}"
+    if result.state is RefundState.NOT_FOUND:
+        log.warning("the channel does not know a submitted refund; submitting again", refund_id=refund_id)
+        await submit_refund(c, refund_id)
+        return None
+    await apply_refund_result(c, refund_id, result, source="query")
+    return None
