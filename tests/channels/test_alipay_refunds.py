@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from tests.channels.test_alipay_adapter import (
-    PREFIX,
+from tests.channels.alipay_env import (  # noqa: F401  (the fixtures register by import)
     Account,
     Env,
-    Notifications,
+    account_fixture,
+    clean_env,
+    env_fixture,
     open_account,
     order_request,
 )
-from tests.support.live_server import LiveServer
 from tongbao.channels.alipay import protocol, refunds
 from tongbao.channels.base import (
     ChannelRejected,
@@ -34,40 +31,6 @@ from tongbao.channels.base import (
 )
 from tongbao.ids import new_id
 from tongbao.security import samples
-from tongbao.simulators.alipay import AlipaySimulator, create_alipay_simulator
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[Env]:
-    sim_app = create_alipay_simulator(callback_schedule_s=(0.05,), http_timeout_s=2.0)
-    sim: AlipaySimulator = sim_app.state.simulator
-    server = LiveServer(Starlette(routes=[Mount(PREFIX, app=sim_app)])).start()
-    notifications = Notifications()
-    notify_server = LiveServer(notifications.app).start()
-    try:
-        yield Env(sim, server, notifications, notify_server.url)
-    finally:
-        server.run(sim.aclose())
-        server.stop()
-        notify_server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _clean(env: Env) -> Iterator[None]:
-    yield
-    env.run(_clear(env.sim))
-    clients, env.clients[:] = list(env.clients), []
-    for client in clients:
-        env.run(client.aclose())
-
-
-async def _clear(sim: AlipaySimulator) -> None:
-    sim.faults.clear()
-
-
-@pytest.fixture
-def account(env: Env) -> Account:
-    return open_account(env)
 
 
 def paid_order(account: Account, amount: int = 1234) -> tuple[OrderRequest, str]:

@@ -15,10 +15,19 @@ import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 
-from tests.channels.test_unionpay_adapter import PREFIX, Env, make_adapter, order_request, pay, post_form
-from tests.simulators.support import ManualClock, Receiver, wait_until
+from tests.channels.unionpay_env import (  # noqa: F401  (the fixtures register by import)
+    Env,
+    clean_env,
+    make_adapter,
+    order_request,
+    pay,
+    post_form,
+    rejection,
+    running_env,
+)
+from tests.simulators.support import wait_until
 from tests.support.live_server import LiveServer
 from tongbao.channels.base import (
     ChannelRejected,
@@ -33,34 +42,11 @@ from tongbao.channels.unionpay import protocol
 from tongbao.channels.unionpay.adapter import UnionPayAdapter
 from tongbao.ids import new_id
 from tongbao.security import samples
-from tongbao.simulators.unionpay import create_unionpay_simulator
 
 
-@pytest.fixture(scope="module")
-def env() -> Iterator[Env]:
-    clock = ManualClock()
-    app = create_unionpay_simulator(
-        clock=clock, callback_schedule_s=(0.05,), http_timeout_s=2.0, refund_settle_s=0.05
-    )
-    server = LiveServer(Starlette(routes=[Mount(PREFIX, app=app)])).start()
-    receiver = Receiver()
-    receiver_server = LiveServer(receiver.app).start()
-    try:
-        yield Env(app.state.simulator, clock, server, receiver, receiver_server.url)
-    finally:
-        server.run(app.state.simulator.aclose())
-        server.stop()
-        receiver_server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _clean(env: Env) -> Iterator[None]:
-    yield
-    env.on_loop(env.sim.faults.clear)
-    env.clock.moment = datetime.now(UTC)
-    clients, env.clients[:] = list(env.clients), []
-    for client in clients:
-        env.run(client.aclose())
+@pytest.fixture(name="env", scope="module")
+def env_fixture() -> Iterator[Env]:
+    yield from running_env(refund_settle_s=0.05)
 
 
 @pytest.fixture
@@ -322,9 +308,7 @@ def test_refund_notifications_that_cannot_be_believed_are_rejected(
     form = protocol.parse_form(body)
 
     def parse(fields: dict[str, str]) -> str:
-        with pytest.raises(NotificationRejected) as raised:
-            env.run(adapter.parse_refund_notification({}, protocol.encode_form(fields).encode()))
-        return raised.value.code
+        return rejection(env, adapter.parse_refund_notification, fields)
 
     assert parse({**form, "txnAmt": "1"}) == "bad_signature"
     assert parse({**form, "respCode": "63"}) == "bad_signature"

@@ -11,21 +11,19 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
-from tests.channels.test_wechatpay_adapter import (
-    PREFIX,
+from tests.channels.wechatpay_env import (  # noqa: F401  (the fixtures register by import)
     Account,
-    CallbackReceiver,
     Captured,
     Env,
+    account_fixture,
+    clean_env,
     create,
     new_order_no,
     open_account,
+    running_env,
     stranger_key,
 )
-from tests.support.live_server import LiveServer
 from tongbao.channels.base import (
     ChannelRejected,
     ChannelUnknownOutcome,
@@ -38,41 +36,15 @@ from tongbao.channels.base import (
 from tongbao.channels.wechatpay import protocol
 from tongbao.ids import new_id
 from tongbao.security import samples
-from tongbao.simulators.wechatpay import WeChatPaySimulator, create_wechatpay_simulator
+from tongbao.simulators.wechatpay import WeChatPaySimulator
 from tongbao.simulators.wechatpay.models import Order
 
 REFUND_DELAY_S = 0.1
 
 
-@pytest.fixture(scope="module")
-def env() -> Iterator[Env]:
-    sim_app = create_wechatpay_simulator(
-        callback_schedule_s=(0.05, 0.05), http_timeout_s=2.0, refund_delay_s=REFUND_DELAY_S
-    )
-    sim: WeChatPaySimulator = sim_app.state.simulator
-    server = LiveServer(Starlette(routes=[Mount(PREFIX, app=sim_app)])).start()
-    receiver = CallbackReceiver()
-    receiver_server = LiveServer(receiver.app).start()
-    try:
-        yield Env(sim, server, receiver, receiver_server.url)
-    finally:
-        server.run(sim.aclose())
-        server.stop()
-        receiver_server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _clean(env: Env) -> Iterator[None]:
-    yield
-    env.clear_faults()
-    clients, env.clients[:] = list(env.clients), []
-    for client in clients:
-        env.run(client.aclose())
-
-
-@pytest.fixture
-def account(env: Env) -> Account:
-    return open_account(env)
+@pytest.fixture(name="env", scope="module")
+def env_fixture() -> Iterator[Env]:
+    yield from running_env(refund_delay_s=REFUND_DELAY_S)
 
 
 def paid_order(account: Account, amount: int = 1000) -> Order:

@@ -45,7 +45,7 @@ def _sim_has_order(tongbao: Stack, order_no: str) -> bool:
     return response.status_code == 200
 
 
-def test_a_callback_with_a_wrong_amount_opens_a_case_and_holds_the_payment_for_an_operator(
+def test_a_callback_with_a_wrong_amount_opens_a_case_and_the_query_settles_the_payment(
     tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client, receiver: Receiver
 ) -> None:
     sim_faults(tongbao, {"endpoint": "callback", "kind": "wrong_amount", "rate": 1.0, "delta": 1})
@@ -69,19 +69,35 @@ def test_a_callback_with_a_wrong_amount_opens_a_case_and_holds_the_payment_for_a
     tongbao.run_jobs()
     assert receiver.received == []
 
-    # The channel signed that amount: no later query overrides it, and the payment does not expire
-    # with money held at the channel. Only an operator's decision settles it (see tests/cases).
+    # The janitor's next query (a minute in) hears the amount asked for from the query endpoint.
     tongbao.clock.advance(61)
     _deliver_notifications(tongbao)
-    assert _status(shop, created) == "pending"
-    tongbao.clock.advance(3 * 3600)
-    _deliver_notifications(tongbao)
-    assert _status(shop, created) == "pending"
-    closing = error_of(shop.client.post(f"/v1/payments/{created['id']}/close"), 409)
-    assert closing["code"] == "payment_under_review"
-    [still] = ok(admin.get("/admin/v1/exception-cases", params={"payment_id": created["id"]}))["data"]
-    assert (still["id"], still["status"]) == (case["id"], "open")
-    assert _events(shop, created["id"]) == [] and receiver.received == []
+    payment = shop.payment(created["id"])
+    assert (payment["status"], payment["captured_amount"]) == ("succeeded", 1234)
+    assert payment["channel_trade_no"] == sim_order(tongbao, _order_no(created))["transaction_id"]
+    assert _events(shop, created["id"]) == ["payment.succeeded"]
+    [arrived] = receiver.wait_for(1)
+    event = shop.client.verify_notification(arrived.headers, arrived.body)
+    assert (event["type"], event["data"]["amount"]) == ("payment.succeeded", 1234)
+    # The case stays open, with the query's word added: the channel contradicted itself, and only
+    # an operator can say which report was right.
+    still = ok(admin.get(f"/admin/v1/exception-cases/{case['id']}"))
+    assert still["status"] == "open"
+    assert [(h["action"], h["actor"]) for h in still["history"]] == [("channel_confirmed", "system")]
+    # Sending the capture back is the merchant's refund now, not the case's.
+    refused = admin.post(
+        f"/admin/v1/exception-cases/{case['id']}/decisions", json={"decision": "refund", "reason": "x"}
+    )
+    assert error_of(refused, 409)["code"] == "payment_already_captured"
+    assert (
+        ok(
+            admin.post(
+                f"/admin/v1/exception-cases/{case['id']}/decisions",
+                json={"decision": "dismiss", "reason": "the bank statement shows 12.34"},
+            )
+        )["status"]
+        == "dismissed"
+    )
 
 
 def test_a_5xx_on_create_leaves_nothing_at_the_channel_and_expiry_closes_the_payment(

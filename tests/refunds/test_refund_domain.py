@@ -17,6 +17,7 @@ from tongbao.refunds.domain import (
     check_refund_amount,
     check_refund_transition,
     check_refundable,
+    next_refund_query_at,
     payment_status_after,
 )
 
@@ -89,3 +90,15 @@ def test_only_captured_payments_with_something_left_can_be_refunded(status: Paym
     with pytest.raises(RefundProblem) as raised:
         check_refundable(status, Channel.WECHATPAY, now, now)
     assert raised.value.code == "payment_not_refundable"
+
+
+@given(st.integers(0, 2000))
+def test_refund_queries_come_ever_later_and_never_less_than_an_hour_apart_after_the_ladder(
+    queries_done: int,
+) -> None:
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    this, following = (next_refund_query_at(created, queries_done + i) for i in range(2))
+    assert created < this < following
+    assert following - this <= timedelta(hours=1)
+    if queries_done >= 3:
+        assert following - this == timedelta(hours=1)

@@ -3,6 +3,8 @@ never more than was captured; the channel's final word reaches the merchant once
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.refunds.support import event_types, paid, refund
@@ -181,3 +183,48 @@ def test_an_abnormal_refund_fails_with_the_channels_reason_and_operators_see_it(
     assert event_types(shop, payment["id"]) == ["payment.succeeded", "refund.failed"]
     ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults"))
     ok(refund(shop, payment["id"], 800), 201)
+
+
+def test_a_refund_still_processing_after_a_day_is_flagged_to_operators_and_settles_the_flag_when_final(
+    tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
+) -> None:
+    payment = paid(tongbao, shop, amount=500)
+    ok(
+        httpx.put(
+            f"{tongbao.wechatpay_url}/_control/faults",
+            json={
+                "seed": 1,
+                "rules": [{"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 100}],
+            },
+        )
+    )
+    created = ok(refund(shop, payment["id"], 100), 201)
+
+    def cases() -> list[dict[str, Any]]:
+        found = admin.get("/admin/v1/exception-cases", params={"payment_id": payment["id"]})
+        return ok(found)["data"]  # type: ignore[no-any-return]
+
+    # The ladder (1, 5, 15 minutes), then hourly from 1h15m: at 24h, 26 queries are not yet a day …
+    for _ in range(24):
+        tongbao.clock.advance(3600)
+        tongbao.run_jobs()
+    assert cases() == []
+    # … and the 27th, at 24h15m, is.
+    tongbao.clock.advance(15 * 60 + 1)
+    tongbao.run_jobs()
+    [case] = cases()
+    assert (case["kind"], case["refund_id"], case["status"]) == ("refund_overdue", created["id"], "open")
+    alerts = ok(admin.get("/admin/v1/alerts"))["data"]
+    assert any(a["kind"] == "case.refund_overdue" and a["subject_id"] == case["id"] for a in alerts)
+    assert ok(shop.client.get(f"/v1/refunds/{created['id']}"))["status"] == "pending"
+    # The channel finishes it at last: the refund succeeds and the flag is settled by itself.
+    ok(
+        httpx.post(
+            f"{tongbao.wechatpay_url}/_control/refunds/settle",
+            json={"refund_no": created["id"], "outcome": "success"},
+        )
+    )
+    tongbao.wechatpay_wait()
+    assert ok(shop.client.get(f"/v1/refunds/{created['id']}"))["status"] == "succeeded"
+    [settled] = cases()
+    assert (settled["status"], settled["resolution"]) == ("resolved", "succeeded")

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import pytest
 
 from tongbao.channels.alipay import protocol
 from tongbao.security import samples
 
-from .test_alipay_support import AlipayApp, Running, parse_answer, start_simulator
-
-
-@pytest.fixture(scope="module", params=["root", "mounted"])
-def alipay(request: pytest.FixtureRequest) -> Iterator[Running]:
-    running = start_simulator(request.param == "mounted", callback_schedule_s=(0.05,), http_timeout_s=1.0)
-    yield running
-    running.server.stop()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10, trust_env=False) as client:
-        yield client
-
-
-@pytest.fixture
-def app(alipay: Running, http: httpx.Client) -> Iterator[AlipayApp]:
-    registered = AlipayApp(alipay, http).register()
-    yield registered
-    http.delete(f"{alipay.base_url}/_control/faults")
-
-
-def no() -> str:
-    return f"TB{secrets.token_hex(8)}"
+from .test_alipay_support import (  # noqa: F401  (the fixtures register by import)
+    AlipayApp,
+    Running,
+    alipay_fixture,
+    app_fixture,
+    no,
+    parse_answer,
+)
 
 
 def test_precreate_answers_a_signed_qr_code_in_alipays_shape(app: AlipayApp) -> None:

@@ -3,8 +3,6 @@ alipay.trade.fastpay.refund.query, their faults and the control API's view and s
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,33 +10,15 @@ import pytest
 
 from tongbao.channels.alipay import protocol
 
-from .test_alipay_support import AlipayApp, Answer, Running, start_simulator
+from .test_alipay_support import (  # noqa: F401  (the fixtures register by import)
+    AlipayApp,
+    Answer,
+    alipay_fixture,
+    app_fixture,
+    no,
+)
 
 QUERY = "alipay.trade.fastpay.refund.query"
-
-
-@pytest.fixture(scope="module", params=["root", "mounted"])
-def alipay(request: pytest.FixtureRequest) -> Iterator[Running]:
-    running = start_simulator(request.param == "mounted", callback_schedule_s=(0.05,), http_timeout_s=1.0)
-    yield running
-    running.server.stop()
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10, trust_env=False) as client:
-        yield client
-
-
-@pytest.fixture
-def app(alipay: Running, http: httpx.Client) -> Iterator[AlipayApp]:
-    registered = AlipayApp(alipay, http).register()
-    yield registered
-    http.delete(f"{alipay.base_url}/_control/faults")
-
-
-def no(prefix: str = "TB") -> str:
-    return f"{prefix}{secrets.token_hex(8)}"
 
 
 def paid_trade(app: AlipayApp, amount: str = "12.34") -> str:
@@ -176,29 +156,26 @@ def test_5xx_applies_nothing_and_system_error_applies(app: AlipayApp) -> None:
     assert app.control("GET", "/faults").json()["calls"] == {"refund_query": 1}
 
 
+def refund_timing_out(app: AlipayApp, order_no: str, number: str) -> None:
+    """A refund of 1.00 whose answer the client stops waiting for after 0.3 s."""
+    with pytest.raises(httpx.ReadTimeout):
+        app.http.post(
+            app.running.gateway,
+            data=app.params(
+                "alipay.trade.refund",
+                {"out_trade_no": order_no, "refund_amount": "1.00", "out_request_no": number},
+            ),
+            timeout=0.3,
+        )
+
+
 def test_a_timeout_after_applying_leaves_the_refund_made(app: AlipayApp) -> None:
     order_no = paid_trade(app)
     faults(app, {"endpoint": "refund", "kind": "timeout", "rate": 1.0, "hang_s": 2})
-    with pytest.raises(httpx.ReadTimeout):
-        app.http.post(
-            app.running.gateway,
-            data=app.params(
-                "alipay.trade.refund",
-                {"out_trade_no": order_no, "refund_amount": "1.00", "out_request_no": "late"},
-            ),
-            timeout=0.3,
-        )
+    refund_timing_out(app, order_no, "late")
     assert query(app, order_no, "late")["refund_status"] == "REFUND_SUCCESS"
     faults(app, {"endpoint": "refund", "kind": "timeout", "rate": 1.0, "hang_s": 2, "before": True})
-    with pytest.raises(httpx.ReadTimeout):
-        app.http.post(
-            app.running.gateway,
-            data=app.params(
-                "alipay.trade.refund",
-                {"out_trade_no": order_no, "refund_amount": "1.00", "out_request_no": "never"},
-            ),
-            timeout=0.3,
-        )
+    refund_timing_out(app, order_no, "never")
     assert query(app, order_no, "never") == {"code": "10000", "msg": "Success"}
 
 

@@ -1,10 +1,12 @@
-"""Helpers for driving the Alipay simulator over real HTTP, as a merchant's code would (no tests here)."""
+"""Helpers for driving the Alipay simulator over real HTTP, as a merchant's code would. Holds no tests;
+the fixtures are imported by the ``test_alipay_*`` modules."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import threading
+from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from starlette.applications import Starlette
@@ -162,3 +165,22 @@ class Receiver:
     def received(self, path: str) -> list[Received]:
         with self._lock:
             return [r for r in self._received if r.path == path]
+
+
+def no(prefix: str = "TB") -> str:
+    return f"{prefix}{secrets.token_hex(8)}"
+
+
+@pytest.fixture(name="alipay", scope="module", params=["root", "mounted"])
+def alipay_fixture(request: pytest.FixtureRequest) -> Iterator[Running]:
+    running = start_simulator(request.param == "mounted", callback_schedule_s=(0.05,), http_timeout_s=1.0)
+    yield running
+    running.server.stop()
+
+
+@pytest.fixture(name="app")
+def app_fixture(alipay: Running, http: httpx.Client) -> Iterator[AlipayApp]:
+    """A freshly registered app; any fault plan a test installs is removed afterwards."""
+    registered = AlipayApp(alipay, http).register()
+    yield registered
+    http.delete(f"{alipay.base_url}/_control/faults")

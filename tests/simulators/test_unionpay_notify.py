@@ -10,11 +10,12 @@ import httpx
 
 from tongbao.channels.unionpay import protocol
 
-from .support import Receiver, wait_until
+from .support import Receiver
 from .test_unionpay_support import (  # noqa: F401  (the fixtures register by import)
     Running,
     UpMerchant,
     new_order_id,
+    notifies,
     token_of,
     unionpay_fixture,
     up_merchant_fixture,
@@ -26,11 +27,6 @@ def open_order(http: httpx.Client, merchant: UpMerchant, back_url: str, amount: 
     response = merchant.post_front(http, fields)
     assert response.status_code == 200, response.text
     return fields["orderId"], response.text
-
-
-def notifies(receiver: Receiver, path: str, count: int) -> list[dict[str, str]]:
-    received = wait_until(lambda: len(receiver.received(path)) >= count and receiver.received(path))
-    return [protocol.parse_form(item.body) for item in received]
 
 
 def test_paying_on_the_payer_page_returns_to_the_shop_and_notifies_the_back_url(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,11 +17,11 @@ from tongbao.ids import new_id
 
 from .support import Receiver, wait_until
 from .test_unionpay_support import (  # noqa: F401  (the fixtures register by import)
-    TEST_SCHEDULE_S,
     Running,
     UpMerchant,
     new_order_id,
-    start_simulator,
+    notifies,
+    serving,
     stranger_key,
     up_merchant_fixture,
 )
@@ -28,20 +29,31 @@ from .test_unionpay_support import (  # noqa: F401  (the fixtures register by im
 
 @pytest.fixture(name="unionpay", scope="module", params=["root", "mounted"])
 def unionpay_fixture(request: pytest.FixtureRequest) -> Iterator[Running]:
-    running = start_simulator(
-        request.param == "mounted",
-        callback_schedule_s=TEST_SCHEDULE_S,
-        http_timeout_s=1.0,
-        refund_settle_s=0.05,
-    )
-    yield running
-    running.server.stop()
+    yield from serving(request.param == "mounted", refund_settle_s=0.05)
 
 
 @pytest.fixture
 def sink(receiver: tuple[Receiver, str]) -> str:
     """A backUrl on this machine that takes every notify and that no test reads."""
     return f"{receiver[1]}/notify/sink-{secrets.token_hex(4)}"
+
+
+@dataclass
+class Back:
+    """A backUrl on this machine whose notifies a test reads: the receiver, its base URL and the path."""
+
+    receiver: Receiver
+    base: str
+    path: str
+
+    @property
+    def url(self) -> str:
+        return self.base + self.path
+
+
+@pytest.fixture
+def back(receiver: tuple[Receiver, str], notify_path: str) -> Back:
+    return Back(receiver[0], receiver[1], notify_path)
 
 
 def paid_order(
@@ -52,6 +64,12 @@ def paid_order(
     paid = http.post(f"{unionpay.base_url}/_control/pay", json={"out_trade_no": fields["orderId"]})
     assert paid.status_code == 200, paid.text
     return dict(paid.json())
+
+
+@pytest.fixture
+def order(http: httpx.Client, unionpay: Running, up_merchant: UpMerchant, sink: str) -> dict[str, Any]:
+    """A payment of 1000 fen, made before the test begins."""
+    return paid_order(http, unionpay, up_merchant, sink, 1000)
 
 
 def refund_params(
@@ -88,6 +106,13 @@ def post_refund(
     return answer
 
 
+def submit(
+    http: httpx.Client, merchant: UpMerchant, orig_qry_id: str, amount: int, back_url: str
+) -> dict[str, str]:
+    """Signs and posts a refund of ``amount`` of the payment ``orig_qry_id``: the gateway's answer."""
+    return post_refund(http, merchant, merchant.sign(refund_params(merchant, orig_qry_id, amount, back_url)))
+
+
 def refunds_of(http: httpx.Client, unionpay: Running, order_id: str) -> list[dict[str, Any]]:
     record = http.get(f"{unionpay.base_url}/_control/orders/{order_id}").json()
     return list(record["refunds"])
@@ -98,29 +123,17 @@ def install(http: httpx.Client, unionpay: Running, *rules: dict[str, Any]) -> No
     assert http.put(f"{unionpay.base_url}/_control/faults", json=plan).status_code == 200
 
 
-def notifies(receiver: Receiver, path: str, count: int) -> list[dict[str, str]]:
-    received = wait_until(lambda: len(receiver.received(path)) >= count and receiver.received(path))
-    return [protocol.parse_form(item.body) for item in received]
-
-
 def test_a_refund_is_accepted_then_settles_and_is_notified_signed(
-    unionpay: Running,
-    up_merchant: UpMerchant,
-    http: httpx.Client,
-    receiver: tuple[Receiver, str],
-    notify_path: str,
-    sink: str,
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, back: Back, order: dict[str, Any]
 ) -> None:
-    recv, url = receiver
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
-    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 1000, url + notify_path))
+    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 1000, back.url))
     answer = post_refund(http, up_merchant, fields)
     # Accepted, not done: the result comes to backUrl.
     assert (answer["respCode"], answer["txnType"], answer["orderId"]) == ("00", "04", fields["orderId"])
     assert answer["origQryId"] == order["query_id"] and len(answer["queryId"]) == 21
     assert answer["queryId"] != order["query_id"] and "origRespCode" not in answer
 
-    (notify,) = notifies(recv, notify_path, 1)
+    (notify,) = notifies(back.receiver, back.path, 1)
     assert protocol.verify(up_merchant.unionpay_key, notify)
     assert (notify["txnType"], notify["txnSubType"], notify["respCode"]) == ("04", "00", "00")
     assert (notify["orderId"], notify["txnTime"], notify["txnAmt"]) == (
@@ -147,25 +160,19 @@ def test_a_refund_is_accepted_then_settles_and_is_notified_signed(
 
 
 def test_partial_refunds_up_to_the_paid_amount_then_refused(
-    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str, order: dict[str, Any]
 ) -> None:
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
     for amount in (400, 500, 100):
-        answer = post_refund(
-            http, up_merchant, up_merchant.sign(refund_params(up_merchant, order["query_id"], amount, sink))
-        )
+        answer = submit(http, up_merchant, order["query_id"], amount, sink)
         assert answer["respCode"] == "00"
-    over = post_refund(
-        http, up_merchant, up_merchant.sign(refund_params(up_merchant, order["query_id"], 1, sink))
-    )
+    over = submit(http, up_merchant, order["query_id"], 1, sink)
     assert over["respCode"] == "33" and "超限" in over["respMsg"]
     assert [r["amount"] for r in refunds_of(http, unionpay, order["order_id"])] == [400, 500, 100]
 
 
 def test_the_same_refund_submitted_again_is_the_same_refund(
-    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str, order: dict[str, Any]
 ) -> None:
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
     params = refund_params(up_merchant, order["query_id"], 600, sink)
     first = post_refund(http, up_merchant, up_merchant.sign(params))
     again = post_refund(http, up_merchant, up_merchant.sign(params))
@@ -182,13 +189,11 @@ def test_the_same_refund_submitted_again_is_the_same_refund(
 def test_refunds_of_unknown_or_foreign_payments_are_refused(
     unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str
 ) -> None:
-    unknown = post_refund(
-        http, up_merchant, up_merchant.sign(refund_params(up_merchant, "1" * 21, 100, sink))
-    )
+    unknown = submit(http, up_merchant, "1" * 21, 100, sink)
     assert (unknown["respCode"], unknown["respMsg"]) == ("35", "原交易不存在或状态不正确")
     order = paid_order(http, unionpay, up_merchant, sink, 1000)
     other = UpMerchant(unionpay.base_url).register(http)
-    foreign = post_refund(http, other, other.sign(refund_params(other, order["query_id"], 100, sink)))
+    foreign = submit(http, other, order["query_id"], 100, sink)
     assert foreign["respCode"] == "35"
     forged = post_refund(
         http,
@@ -212,24 +217,17 @@ def test_a_query_about_an_unknown_refund_answers_34(
 
 
 def test_a_processing_fault_holds_the_refund_for_its_polls(
-    unionpay: Running,
-    up_merchant: UpMerchant,
-    http: httpx.Client,
-    receiver: tuple[Receiver, str],
-    notify_path: str,
-    sink: str,
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, back: Back, order: dict[str, Any]
 ) -> None:
-    recv, url = receiver
-    order = paid_order(http, unionpay, up_merchant, sink)
     install(http, unionpay, {"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 2})
-    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 700, url + notify_path))
+    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 700, back.url))
     assert post_refund(http, up_merchant, fields)["respCode"] == "00"
     for _ in range(2):
         held = up_merchant.query(http, fields["orderId"], fields["txnTime"])
         assert (held["respCode"], held["origRespCode"]) == ("00", "05")
-    assert recv.received(notify_path) == []
+    assert back.receiver.received(back.path) == []
     assert up_merchant.query(http, fields["orderId"], fields["txnTime"])["origRespCode"] == "00"
-    (notify,) = notifies(recv, notify_path, 1)
+    (notify,) = notifies(back.receiver, back.path, 1)
     assert notify["respCode"] == "00"
     calls = http.get(f"{unionpay.base_url}/_control/faults").json()["calls"]
     assert calls == {"refund": 1, "refund_query": 3, "refund_callback": 1}
@@ -239,16 +237,14 @@ def test_an_abnormal_refund_fails_and_gives_its_amount_back(
     unionpay: Running,
     up_merchant: UpMerchant,
     http: httpx.Client,
-    receiver: tuple[Receiver, str],
-    notify_path: str,
+    back: Back,
     sink: str,
+    order: dict[str, Any],
 ) -> None:
-    recv, url = receiver
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
     install(http, unionpay, {"endpoint": "refund", "kind": "abnormal", "rate": 1.0})
-    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 1000, url + notify_path))
+    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 1000, back.url))
     assert post_refund(http, up_merchant, fields)["respCode"] == "00"
-    (notify,) = notifies(recv, notify_path, 1)
+    (notify,) = notifies(back.receiver, back.path, 1)
     assert notify["respCode"] == "63" and "卡状态不正确" in notify["respMsg"]
     assert protocol.verify(up_merchant.unionpay_key, notify)
     failed = up_merchant.query(http, fields["orderId"], fields["txnTime"])
@@ -257,9 +253,7 @@ def test_an_abnormal_refund_fails_and_gives_its_amount_back(
     assert refund["status"] == "FAILED" and refund["finished_at"]
     # The failed refund took nothing: the whole amount can go back again.
     http.delete(f"{unionpay.base_url}/_control/faults")
-    again = post_refund(
-        http, up_merchant, up_merchant.sign(refund_params(up_merchant, order["query_id"], 1000, sink))
-    )
+    again = submit(http, up_merchant, order["query_id"], 1000, sink)
     assert again["respCode"] == "00"
 
 
@@ -279,8 +273,8 @@ def test_refund_faults_and_what_the_query_shows_afterwards(
     rule: dict[str, Any],
     recorded: bool,
     sink: str,
+    order: dict[str, Any],
 ) -> None:
-    order = paid_order(http, unionpay, up_merchant, sink)
     install(http, unionpay, {"endpoint": "refund", "rate": 1.0, **rule})
     fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 100, sink))
     try:
@@ -299,9 +293,8 @@ def test_refund_faults_and_what_the_query_shows_afterwards(
 
 
 def test_refund_query_faults_are_their_own(
-    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, sink: str, order: dict[str, Any]
 ) -> None:
-    order = paid_order(http, unionpay, up_merchant, sink)
     fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 100, sink))
     post_refund(http, up_merchant, fields)
     install(http, unionpay, {"endpoint": "refund_query", "kind": "system_error", "rate": 1.0})
@@ -311,49 +304,35 @@ def test_refund_query_faults_are_their_own(
 
 
 def test_refund_callback_faults(
-    unionpay: Running,
-    up_merchant: UpMerchant,
-    http: httpx.Client,
-    receiver: tuple[Receiver, str],
-    notify_path: str,
-    sink: str,
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, back: Back, order: dict[str, Any]
 ) -> None:
-    recv, url = receiver
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
     install(
         http,
         unionpay,
         {"endpoint": "refund_callback", "kind": "duplicate", "rate": 1.0, "copies": 2},
         {"endpoint": "callback", "kind": "lost", "rate": 1.0},  # payments' notifies: not these
     )
-    duplicated = up_merchant.sign(refund_params(up_merchant, order["query_id"], 300, url + notify_path))
+    duplicated = up_merchant.sign(refund_params(up_merchant, order["query_id"], 300, back.url))
     post_refund(http, up_merchant, duplicated)
-    first, second = notifies(recv, notify_path, 2)
+    first, second = notifies(back.receiver, back.path, 2)
     assert first == second
-    lost_path = notify_path + "x"
+    lost_path = back.path + "x"
     install(http, unionpay, {"endpoint": "refund_callback", "kind": "lost", "rate": 1.0})
-    lost = up_merchant.sign(refund_params(up_merchant, order["query_id"], 300, url + lost_path))
+    lost = up_merchant.sign(refund_params(up_merchant, order["query_id"], 300, back.base + lost_path))
     post_refund(http, up_merchant, lost)
     wait_until(lambda: refunds_of(http, unionpay, order["order_id"])[1]["notifies"])
     assert (
         refunds_of(http, unionpay, order["order_id"])[1]["notifies"][0]["error"] == "not sent: fault 'lost'"
     )
-    assert recv.received(lost_path) == []
+    assert back.receiver.received(lost_path) == []
     assert up_merchant.query(http, lost["orderId"], lost["txnTime"])["origRespCode"] == "00"
 
 
 def test_the_control_api_settles_a_processing_refund(
-    unionpay: Running,
-    up_merchant: UpMerchant,
-    http: httpx.Client,
-    receiver: tuple[Receiver, str],
-    notify_path: str,
-    sink: str,
+    unionpay: Running, up_merchant: UpMerchant, http: httpx.Client, back: Back, order: dict[str, Any]
 ) -> None:
-    recv, url = receiver
-    order = paid_order(http, unionpay, up_merchant, sink, 1000)
     install(http, unionpay, {"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 100})
-    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 200, url + notify_path))
+    fields = up_merchant.sign(refund_params(up_merchant, order["query_id"], 200, back.url))
     post_refund(http, up_merchant, fields)
     assert refunds_of(http, unionpay, order["order_id"])[0]["status"] == "PROCESSING"
     settle = f"{unionpay.base_url}/_control/refunds/settle"
@@ -361,7 +340,7 @@ def test_the_control_api_settles_a_processing_refund(
     assert http.post(settle, json={"refund_no": "nosuchrefund", "outcome": "success"}).status_code == 404
     settled = http.post(settle, json={"refund_no": fields["orderId"], "outcome": "abnormal"})
     assert settled.status_code == 200 and settled.json()["status"] == "FAILED"
-    (notify,) = notifies(recv, notify_path, 1)
+    (notify,) = notifies(back.receiver, back.path, 1)
     assert notify["respCode"] == "63"
     again = http.post(settle, json={"refund_no": fields["orderId"], "outcome": "success"})
     assert again.status_code == 409 and again.json()["code"] == "REFUND_FINISHED"

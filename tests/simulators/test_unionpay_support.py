@@ -24,6 +24,7 @@ from tongbao.security import samples
 from tongbao.simulators.unionpay import UnionPaySimulator, create_unionpay_simulator
 
 from ..support.live_server import LiveServer
+from .support import Receiver, wait_until
 
 PREFIX = "/sim/unionpay"
 TEST_SCHEDULE_S = (0.05, 0.05, 0.05)
@@ -161,13 +162,22 @@ def token_of(page: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture(name="unionpay", scope="module", params=["root", "mounted"])
-def unionpay_fixture(request: pytest.FixtureRequest) -> Iterator[Running]:
-    running = start_simulator(
-        request.param == "mounted", callback_schedule_s=TEST_SCHEDULE_S, http_timeout_s=1.0
-    )
+def notifies(receiver: Receiver, path: str, count: int) -> list[dict[str, str]]:
+    """Every notify posted to ``path`` so far, read as a form, once at least ``count`` have come."""
+    received = wait_until(lambda: len(receiver.received(path)) >= count and receiver.received(path))
+    return [protocol.parse_form(item.body) for item in received]
+
+
+def serving(mounted: bool, **options: Any) -> Iterator[Running]:
+    """The simulator with the tests' schedule and timeout, and ``options`` on top, until resumed."""
+    running = start_simulator(mounted, callback_schedule_s=TEST_SCHEDULE_S, http_timeout_s=1.0, **options)
     yield running
     running.server.stop()
+
+
+@pytest.fixture(name="unionpay", scope="module", params=["root", "mounted"])
+def unionpay_fixture(request: pytest.FixtureRequest) -> Iterator[Running]:
+    yield from serving(request.param == "mounted")
 
 
 @pytest.fixture(name="up_merchant")

@@ -76,6 +76,13 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
             await reopen_payment(tx, case, payment, attempt, actor=actor, reason=reason, now=now)
         elif decision is CaseDecision.REFUND:
             assert payment is not None and attempt is not None
+            if payment.captured_attempt_id == attempt.id:
+                raise Conflict(
+                    f"this capture is payment {payment.id}'s own; the merchant refunds it through "
+                    "/v1/refunds",
+                    code="payment_already_captured",
+                    param="decision",
+                )
             try:
                 refund_id = (
                     await refund_capture(tx, case, payment, attempt, actor=actor, reason=reason, now=now)

@@ -17,6 +17,8 @@ class CaseKind(StrEnum):
     DUPLICATE_PAYMENT = "duplicate_payment"  # a second capture of a payment already captured
     LATE_SUCCESS = "late_success"  # a capture of a payment we had closed
     REFUND_FAILED = "refund_failed"  # the channel could not send a refund back (card closed …)
+    REFUND_MISMATCH = "refund_mismatch"  # the channel reports a refund of another amount than asked
+    REFUND_OVERDUE = "refund_overdue"  # a day of asking and the channel still has no final word
 
 
 class CaseStatus(StrEnum):
@@ -45,6 +47,8 @@ DECISIONS: Final[dict[CaseKind, frozenset[CaseDecision]]] = {
     CaseKind.DUPLICATE_PAYMENT: frozenset({CaseDecision.REFUND, CaseDecision.RESOLVE, CaseDecision.DISMISS}),
     CaseKind.LATE_SUCCESS: frozenset({CaseDecision.REOPEN, CaseDecision.REFUND, CaseDecision.DISMISS}),
     CaseKind.REFUND_FAILED: frozenset({CaseDecision.RESOLVE, CaseDecision.DISMISS}),
+    CaseKind.REFUND_MISMATCH: frozenset({CaseDecision.RESOLVE, CaseDecision.DISMISS}),
+    CaseKind.REFUND_OVERDUE: frozenset({CaseDecision.RESOLVE, CaseDecision.DISMISS}),
 }
 
 # The state a decision leaves the case in; REFUND waits for the channel.

@@ -7,6 +7,9 @@ channel's format; verified ones are applied once and acknowledged, duplicates in
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
+
 import structlog
 from fastapi import APIRouter, Request, Response
 
@@ -37,19 +40,38 @@ def answer(adapter: ChannelAdapter, accepted: bool, reason: str = "") -> Respons
     return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
 
 
-@router.post("/{channel}/{channel_account_id}")
-async def channel_callback(
-    c: ContainerDep, channel: str, channel_account_id: str, request: Request
-) -> Response:
+Parsed = TypeVar("Parsed")
+
+
+async def read_callback(
+    c: Container,
+    channel: str,
+    channel_account_id: str,
+    request: Request,
+    parse: Callable[[ChannelAdapter, Mapping[str, str], bytes], Awaitable[Parsed]],
+) -> tuple[ChannelAdapter, Parsed] | Response:
+    """The account's adapter and what it verified the callback to say, or the refusal to send back."""
     body = await request.body()
     adapter = await account_adapter(c, channel, channel_account_id)
     if adapter is None:
         return Response(status_code=404)
     try:
-        status = await adapter.parse_notification(request.headers, body)
+        return adapter, await parse(adapter, request.headers, body)
     except NotificationRejected as exc:
         log.warning("callback rejected", account_id=channel_account_id, code=exc.code, reason=exc.message)
         return answer(adapter, False, exc.message)
+
+
+@router.post("/{channel}/{channel_account_id}")
+async def channel_callback(
+    c: ContainerDep, channel: str, channel_account_id: str, request: Request
+) -> Response:
+    read = await read_callback(
+        c, channel, channel_account_id, request, lambda adapter, h, b: adapter.parse_notification(h, b)
+    )
+    if isinstance(read, Response):
+        return read
+    adapter, status = read
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, status.order_no)
     if attempt is None or attempt.channel_account_id != channel_account_id:

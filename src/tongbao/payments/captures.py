@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.cases.domain import CaseKind, CaseStatus, ExceptionPolicy
 from tongbao.cases.models import ExceptionCase
 from tongbao.cases.service import open_case, record_action
+from tongbao.channels.base import OrderStatus
 from tongbao.jobs import queue
 from tongbao.merchants.models import App, Merchant
 from tongbao.notify.events import record_event
@@ -184,8 +186,49 @@ async def mismatched_capture(
     return case
 
 
+async def confirmed_capture(
+    tx: AsyncSession,
+    payment: Payment,
+    attempt: PaymentAttempt,
+    status: OrderStatus,
+    evidence: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A mismatched attempt the channel now reports with the amount asked for (its callback was wrong,
+    its query is right): it captures like any success; the case stays open for an operator."""
+    assert status.amount is not None
+    case = await tx.scalar(
+        select(ExceptionCase).where(
+            ExceptionCase.attempt_id == attempt.id, ExceptionCase.kind == CaseKind.AMOUNT_MISMATCH.value
+        )
+    )
+    if case is not None and case.status == CaseStatus.OPEN:
+        await record_action(
+            tx,
+            case,
+            action="channel_confirmed",
+            actor=SYSTEM,
+            reason=f"the channel now reports {status.amount} {status.currency}, the amount asked for",
+            now=now,
+            detail={"source": evidence.get("source"), "channel_result": evidence.get("channel_result")},
+        )
+    if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
+        await extra_capture(tx, payment, attempt, status.amount, evidence, now)
+        return
+    await capture_payment(
+        tx, payment, attempt, amount=status.amount, channel_trade_no=status.channel_trade_no, now=now
+    )
+
+
 # -- decisions (by policy or by an operator) ---------------------------------------------------------
 
+
+# What the payer sees as the refund's reason at the channel.
+REFUND_REASONS = {
+    CaseKind.DUPLICATE_PAYMENT.value: "重复支付退款",
+    CaseKind.LATE_SUCCESS.value: "订单已关闭，退回款项",
+    CaseKind.AMOUNT_MISMATCH.value: "支付金额与订单不符，退回款项",
+}
 
 REFUND_KINDS = {
     CaseKind.DUPLICATE_PAYMENT.value: RefundKind.DUPLICATE_CAPTURE,
@@ -213,7 +256,7 @@ async def refund_capture(
         amount=attempt.paid_amount,
         kind=REFUND_KINDS[case.kind],
         now=now,
-        reason="重复支付退款" if case.kind == CaseKind.DUPLICATE_PAYMENT else "订单已关闭，退回款项",
+        reason=REFUND_REASONS[case.kind],
         case_id=case.id,
     )
     case.refund_id = refund.id

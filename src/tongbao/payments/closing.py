@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from tongbao.bootstrap import Container
+from tongbao.cases.domain import CaseKind, CaseStatus
+from tongbao.cases.models import ExceptionCase
 from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, OrderState
 from tongbao.errors import ChannelUnavailable, Conflict
 from tongbao.merchants.models import ChannelAccount
@@ -48,6 +53,33 @@ async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:
     return status.state
 
 
+async def _ask_again(c: Container, attempt: PaymentAttempt) -> bool:
+    """A capture held for another amount: before giving up on the payment, the channel's query may
+    now report the amount asked for (its callback was the one in error). False: no answer."""
+    async with c.uow() as tx:
+        account = await tx.get(ChannelAccount, attempt.channel_account_id)
+        assert account is not None
+    try:
+        status = await c.channels.adapter(account).query(attempt.id)
+    except ChannelUnknownOutcome:
+        return False
+    if status.state is not OrderState.SUCCEEDED:
+        return False  # e.g. "processing": no word on the capture yet
+    await apply_status(c, attempt.id, status, source="close")
+    return True
+
+
+async def _under_review(tx: AsyncSession, payment_id: str) -> bool:
+    found = await tx.scalar(
+        select(ExceptionCase.id).where(
+            ExceptionCase.payment_id == payment_id,
+            ExceptionCase.kind == CaseKind.AMOUNT_MISMATCH.value,
+            ExceptionCase.status == CaseStatus.OPEN.value,
+        )
+    )
+    return found is not None
+
+
 async def close_payment(
     c: Container, payment_id: str, *, merchant_id: str | None, reason: str
 ) -> dict[str, Any]:
@@ -59,29 +91,30 @@ async def close_payment(
         return {"status": payment.status}
     if payment.status != PaymentStatus.PENDING:
         raise Conflict(f"the payment is {payment.status} and cannot be closed", code="payment_not_closable")
-    unresolved = 0
+    unanswered = False
     for attempt in attempts:
         if attempt.status == AttemptStatus.PENDING:
-            state = await close_attempt(c, attempt.id)
-            if state is None:
-                unresolved += 1
+            await close_attempt(c, attempt.id)
+        elif attempt.status == AttemptStatus.MISMATCHED:
+            unanswered |= not await _ask_again(c, attempt)
     now = c.clock.now()
     async with c.uow() as tx:
         payment = await load_payment(tx, payment_id, lock=True)
         if payment.status != PaymentStatus.PENDING:
             return {"status": payment.status}  # a capture came in while closing
         statuses = {a.status for a in await attempts_of(tx, payment_id)}
-        if AttemptStatus.MISMATCHED in statuses:
+        if unanswered:
+            raise ChannelUnavailable("the channel did not answer about a capture; try again shortly")
+        if await _under_review(tx, payment_id):
             # Money is held at the channel under another amount: an operator settles this payment.
             raise Conflict(
                 "the channel captured another amount for this payment; it stays open until an operator "
                 "resolves its exception case",
                 code="payment_under_review",
             )
-        # An attempt the payer opened while we were closing the others must be closed too.
+        # Still open: its channel did not confirm the close, or the payer opened it meanwhile. (One
+        # that another worker settled while we were at it is not open any more, whatever it said.)
         if AttemptStatus.PENDING in statuses:
-            unresolved += 1
-        if unresolved:
             raise ChannelUnavailable("the channel could not confirm the close; try again shortly")
         domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.CLOSED)
         payment.status = PaymentStatus.CLOSED.value

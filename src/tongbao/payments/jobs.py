@@ -25,6 +25,7 @@ from tongbao.payments.store import load_payment
 EXPIRY_SWEEP: Final = "payment.expiry_sweep"
 SWEEP_BATCH: Final = 200
 RETRY_CLOSE_AFTER: Final = timedelta(seconds=30)
+OPEN_TO_QUERY: Final = (AttemptStatus.PENDING, AttemptStatus.MISMATCHED)
 
 
 async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
@@ -32,7 +33,8 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
     attempt_id = job.payload["attempt_id"]
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, attempt_id)
-        if attempt is None or attempt.status != AttemptStatus.PENDING:
+        # A mismatched capture is asked about too: the channel's query may contradict its callback.
+        if attempt is None or attempt.status not in OPEN_TO_QUERY:
             return None
         payment = await load_payment(tx, attempt.payment_id)
         account = await tx.get(ChannelAccount, attempt.channel_account_id)
@@ -51,7 +53,7 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
         row.queries_done += 1
         if error is not None:
             row.last_error = error
-        queries_done, still_pending = row.queries_done, row.status == AttemptStatus.PENDING
+        queries_done, still_pending = row.queries_done, row.status in OPEN_TO_QUERY
         await tx.commit()
     if not still_pending:
         return None

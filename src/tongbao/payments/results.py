@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.bootstrap import Container
 from tongbao.channels.base import OrderState, OrderStatus
 from tongbao.payments import domain
-from tongbao.payments.captures import capture_payment, extra_capture, mismatched_capture
+from tongbao.payments.captures import capture_payment, confirmed_capture, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.store import load_payment
@@ -84,24 +84,34 @@ async def _succeeded(
     evidence: dict[str, Any],
     now: Any,
 ) -> ApplyResult:
-    if attempt.status in (AttemptStatus.SUCCEEDED, AttemptStatus.MISMATCHED):
+    amount = status.amount
+    matches = amount == attempt.amount and status.currency == attempt.currency
+    if attempt.status == AttemptStatus.SUCCEEDED:
         return ApplyResult(Applied.UNCHANGED, payment.status)  # a duplicate callback, or a query after it
-    if status.amount is None or status.amount != attempt.amount or status.currency != attempt.currency:
+    if not matches or amount is None:
+        if attempt.status == AttemptStatus.MISMATCHED:
+            return ApplyResult(Applied.UNCHANGED, payment.status)  # the same mismatch heard again
         reported = {
-            "amount": status.amount,
+            "amount": amount,
             "currency": status.currency,
             "channel_trade_no": status.channel_trade_no,
         }
         await mismatched_capture(tx, payment, attempt, reported, evidence, now)
         return ApplyResult(Applied.EXCEPTION, payment.status)
+    if attempt.status == AttemptStatus.MISMATCHED:
+        # The channel's own query now reports the amount asked for: the capture is taken, and the
+        # open case keeps both reports for an operator to confirm.
+        await confirmed_capture(tx, payment, attempt, status, evidence, now)
+        captured_now = payment.captured_attempt_id == attempt.id
+        return ApplyResult(Applied.SUCCEEDED if captured_now else Applied.EXCEPTION, payment.status)
     if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
         # Money captured where we did not expect it: a second capture, or a success after close.
-        await extra_capture(tx, payment, attempt, status.amount, evidence, now)
+        await extra_capture(tx, payment, attempt, amount, evidence, now)
         captured_now = payment.captured_attempt_id == attempt.id
         return ApplyResult(Applied.SUCCEEDED if captured_now else Applied.EXCEPTION, payment.status)
     # An attempt we had closed while the payment stayed open (the payer switched method, then paid
     # the first one after all) simply captures it.
     await capture_payment(
-        tx, payment, attempt, amount=status.amount, channel_trade_no=status.channel_trade_no, now=now
+        tx, payment, attempt, amount=amount, channel_trade_no=status.channel_trade_no, now=now
     )
     return ApplyResult(Applied.SUCCEEDED, payment.status)

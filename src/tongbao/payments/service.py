@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, Method, OrderRequest
+from tongbao.db.merchant_numbers import earlier_request
 from tongbao.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from tongbao.ids import new_id
 from tongbao.jobs import queue
@@ -35,6 +36,10 @@ from tongbao.refunds.views import refund_public
 
 QUERY_JOB = "payment.query"
 EXPIRE_JOB = "payment.expire"
+
+
+async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
+    return await earlier_request(tx, Payment, "out_trade_no", app_id, number, fingerprint, "payment")
 
 
 class PaymentService:
@@ -91,11 +96,11 @@ class PaymentService:
         # transaction inside this one would wait for this one's lock.
         existing: str | None = None
         async with self.c.uow() as tx:
-            existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
+            existing = await _earlier(tx, caller.app.id, new.out_trade_no, fingerprint)
             if existing is None:
                 payment, attempt, account = await self._insert(tx, caller, new, fingerprint, now)
                 if payment is None:  # lost a race to an identical request
-                    existing = await self._same_request(tx, caller.app.id, new.out_trade_no, fingerprint)
+                    existing = await _earlier(tx, caller.app.id, new.out_trade_no, fingerprint)
                     if existing is None:
                         raise Conflict("out_trade_no is being used right now", code="out_trade_no_reused")
                 else:
@@ -154,26 +159,6 @@ class PaymentService:
             await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
         )
         return payment, attempt, account
-
-    async def _same_request(
-        self, tx: AsyncSession, app_id: str, out_trade_no: str, fingerprint: str
-    ) -> str | None:
-        row = (
-            await tx.execute(
-                select(Payment.id, Payment.fingerprint).where(
-                    Payment.app_id == app_id, Payment.out_trade_no == out_trade_no
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.fingerprint != fingerprint:
-            raise Conflict(
-                "out_trade_no was used for a payment with other parameters",
-                code="out_trade_no_reused",
-                param="out_trade_no",
-            )
-        return str(row.id)
 
     async def _new_attempt(
         self, tx: AsyncSession, payment: Payment, account: ChannelAccount, method: Method

@@ -10,8 +10,7 @@ import structlog
 from fastapi import APIRouter, Request, Response
 
 from tongbao.api.deps import ContainerDep
-from tongbao.channels.base import NotificationRejected
-from tongbao.payments.callback_api import account_adapter, answer
+from tongbao.payments.callback_api import answer, read_callback
 from tongbao.refunds.models import Refund
 from tongbao.refunds.results import apply_refund_result
 
@@ -23,17 +22,12 @@ log = structlog.get_logger(__name__)
 async def refund_callback(
     c: ContainerDep, channel: str, channel_account_id: str, request: Request
 ) -> Response:
-    body = await request.body()
-    adapter = await account_adapter(c, channel, channel_account_id)
-    if adapter is None:
-        return Response(status_code=404)
-    try:
-        result = await adapter.parse_refund_notification(request.headers, body)
-    except NotificationRejected as exc:
-        log.warning(
-            "refund callback rejected", account_id=channel_account_id, code=exc.code, reason=exc.message
-        )
-        return answer(adapter, False, exc.message)
+    read = await read_callback(
+        c, channel, channel_account_id, request, lambda adapter, h, b: adapter.parse_refund_notification(h, b)
+    )
+    if isinstance(read, Response):
+        return read
+    adapter, result = read
     async with c.uow() as tx:
         refund = await tx.get(Refund, result.refund_no)
     if refund is None or refund.channel_account_id != channel_account_id:

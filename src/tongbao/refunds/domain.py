@@ -96,6 +96,8 @@ def payment_status_after(captured: int, refunded: int) -> PaymentStatus:
 # Refunds to bank cards can take days; the janitor keeps asking until the channel gives a final word.
 REFUND_QUERY_LADDER: Final = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 REFUND_QUERY_EVERY: Final = timedelta(hours=1)
+# Still not final after the ladder and a day of hourly queries: operators are told (the janitor goes on).
+REFUND_OVERDUE_AFTER_QUERIES: Final = len(REFUND_QUERY_LADDER) + 24
 
 
 def next_refund_query_at(created_at: datetime, queries_done: int) -> datetime:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
@@ -72,21 +73,47 @@ async def _apply(
                 "channel contradicts a final refund", refund_id=refund.id, ours=refund.status, theirs=target
             )
         return RefundApplied.UNCHANGED
-    domain.check_refund_transition(RefundStatus.PENDING, target)
-    refund.status = target.value
-    refund.finished_at = now
-    refund.updated_at = now
     evidence: dict[str, Any] = {
         "source": source,
         "channel_result": dict(result.raw),
         "state": result.state.value,
     }
+    if target is RefundStatus.SUCCEEDED and result.amount is not None and result.amount != refund.amount:
+        await _mismatched(tx, payment, refund, result.amount, evidence, now)
+        return RefundApplied.UNCHANGED
+    domain.check_refund_transition(RefundStatus.PENDING, target)
+    refund.status = target.value
+    refund.finished_at = now
+    refund.updated_at = now
+    await _settle_overdue(tx, refund, target, now)
     if target is RefundStatus.SUCCEEDED:
         await _succeeded(tx, payment, refund, now)
         return RefundApplied.SUCCEEDED
     refund.failure_reason = (result.failure_reason or "the channel refused the refund")[:500]
     await _failed(tx, payment, refund, evidence, now)
     return RefundApplied.FAILED
+
+
+async def _settle_overdue(tx: AsyncSession, refund: Refund, target: RefundStatus, now: datetime) -> None:
+    """A refund operators were told is overdue has its final word now: that case is settled."""
+    case = await tx.scalar(
+        select(ExceptionCase).where(
+            ExceptionCase.refund_id == refund.id,
+            ExceptionCase.kind == CaseKind.REFUND_OVERDUE.value,
+            ExceptionCase.status == CaseStatus.OPEN.value,
+        )
+    )
+    if case is not None:
+        await record_action(
+            tx,
+            case,
+            action=f"refund_{target.value}",
+            actor="system",
+            reason=f"the channel's final word: {target.value}",
+            now=now,
+            status=CaseStatus.RESOLVED,
+            resolution=target.value,
+        )
 
 
 async def _succeeded(tx: AsyncSession, payment: Payment, refund: Refund, now: datetime) -> None:
@@ -146,6 +173,29 @@ async def _failed(
         merchant_id=payment.merchant_id,
         payment_id=payment.id,
         attempt_id=None,
+        refund_id=refund.id,
+        severity="critical",
+    )
+
+
+async def _mismatched(
+    tx: AsyncSession, payment: Payment, refund: Refund, reported: int, evidence: dict[str, Any], now: datetime
+) -> None:
+    """A verified report of another amount going back: neither figure is believed over the other. The
+    refund stays pending (so its amount stays reserved) and operators see both."""
+    refund.last_error = f"amount_mismatch: the channel reports {reported}"
+    refund.updated_at = now
+    await open_case(
+        tx,
+        kind=CaseKind.REFUND_MISMATCH.value,
+        now=now,
+        summary=(
+            f"the channel reports refund {refund.id} of payment {payment.id} as {reported} "
+            f"{refund.currency}; it asked for {refund.amount} {refund.currency}"
+        ),
+        evidence={**evidence, "expected": {"amount": refund.amount}, "reported": {"amount": reported}},
+        merchant_id=payment.merchant_id,
+        payment_id=payment.id,
         refund_id=refund.id,
         severity="critical",
     )

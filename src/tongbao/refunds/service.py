@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
+from tongbao.db.merchant_numbers import earlier_request
 from tongbao.errors import Conflict, InvalidRequest, NotFound, TongbaoError
 from tongbao.merchants.app_service import Caller
 from tongbao.merchants.domain.channel_accounts import Channel
@@ -47,6 +48,10 @@ async def refunds_of(tx: AsyncSession, payment_id: str) -> list[Refund]:
         .order_by(Refund.id)
     )
     return list(rows)
+
+
+async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
+    return await earlier_request(tx, Refund, "out_refund_no", app_id, number, fingerprint, "refund")
 
 
 class RefundService:
@@ -88,11 +93,11 @@ class RefundService:
         async with self.c.uow() as tx:
             payment_id = await self._payment_id(tx, caller, new)
             fingerprint = new.fingerprint(payment_id)
-            existing = await self._same_request(tx, caller.app.id, new.out_refund_no, fingerprint)
+            existing = await _earlier(tx, caller.app.id, new.out_refund_no, fingerprint)
             if existing is None:
                 refund = await self._insert(tx, caller, payment_id, new, fingerprint)
                 if refund is None:  # lost a race to an identical request
-                    existing = await self._same_request(tx, caller.app.id, new.out_refund_no, fingerprint)
+                    existing = await _earlier(tx, caller.app.id, new.out_refund_no, fingerprint)
                     if existing is None:
                         raise Conflict("out_refund_no is being used right now", code="out_refund_no_reused")
                 else:
@@ -121,26 +126,6 @@ class RefundService:
         if found is None:
             raise NotFound("no such payment", code="payment_not_found", param=param)
         return str(found)
-
-    async def _same_request(
-        self, tx: AsyncSession, app_id: str, out_refund_no: str, fingerprint: str
-    ) -> str | None:
-        row = (
-            await tx.execute(
-                select(Refund.id, Refund.fingerprint).where(
-                    Refund.app_id == app_id, Refund.out_refund_no == out_refund_no
-                )
-            )
-        ).first()
-        if row is None:
-            return None
-        if row.fingerprint != fingerprint:
-            raise Conflict(
-                "out_refund_no was used for a refund with other parameters",
-                code="out_refund_no_reused",
-                param="out_refund_no",
-            )
-        return str(row.id)
 
     async def _insert(
         self, tx: AsyncSession, caller: Caller, payment_id: str, new: NewRefund, fingerprint: str

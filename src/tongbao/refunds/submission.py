@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import structlog
 
 from tongbao.bootstrap import Container
+from tongbao.cases.domain import CaseKind
+from tongbao.cases.service import open_case
 from tongbao.channels.base import (
     ChannelAdapter,
     ChannelRejected,
@@ -116,7 +118,31 @@ async def sync_refund(c: Container, job: ClaimedJob) -> RetryAt | None:
     row = await _record_error(c, refund_id, error, queried=submitted)
     if row.status != RefundStatus.PENDING:
         return None
+    if row.queries_done == domain.REFUND_OVERDUE_AFTER_QUERIES:
+        await _overdue(c, refund_id)
     return RetryAt(domain.next_refund_query_at(row.created_at, row.queries_done))
+
+
+async def _overdue(c: Container, refund_id: str) -> None:
+    async with c.uow() as tx:
+        refund = await tx.get(Refund, refund_id)
+        assert refund is not None
+        await open_case(
+            tx,
+            kind=CaseKind.REFUND_OVERDUE.value,
+            now=c.clock.now(),
+            summary=(
+                f"refund {refund.id} of {refund.amount} {refund.currency} on payment {refund.payment_id} "
+                f"is still pending at {refund.channel} after {refund.queries_done} queries "
+                f"(last: {refund.last_error or 'processing'})"
+            ),
+            evidence={"queries_done": refund.queries_done, "last_error": refund.last_error},
+            merchant_id=refund.merchant_id,
+            payment_id=refund.payment_id,
+            refund_id=refund.id,
+            severity="critical",
+        )
+        await tx.commit()
 
 
 async def _query(c: Container, refund_id: str) -> str | None:

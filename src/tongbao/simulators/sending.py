@@ -64,6 +64,16 @@ class NotificationSender:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def after(self, delay_s: float, action: Callable[[], None]) -> None:
+        """Run ``action`` in ``delay_s``, in the background like a delivery: ``wait_idle`` waits for
+        it and ``aclose`` cancels it."""
+
+        async def run(attempt: int, copy: int) -> bool:
+            action()
+            return True
+
+        self.send(Fate(amount_delta=0, lost=False, copies=1, delay_s=delay_s), run)
+
     async def _deliver(self, delay_s: float, copy: int, attempt: Attempt) -> None:
         if delay_s:
             await asyncio.sleep(delay_s)

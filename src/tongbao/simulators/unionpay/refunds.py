@@ -15,7 +15,6 @@ gets the same answer and nothing more goes back.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -42,7 +41,6 @@ class RefundDesk:
         self._notifier = notifier
         self._settle_after_s = settle_after_s
         self._refunds: dict[Key, Refund] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def get(self, key: Key) -> Refund | None:
         return self._refunds.get(key)
@@ -139,22 +137,9 @@ class RefundDesk:
     # -- settling in the background --------------------------------------------------------------
 
     def _settle_later(self, refund: Refund) -> None:
-        task = asyncio.get_running_loop().create_task(self._settle_after(refund))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        def settle() -> None:
+            if refund.processing:  # unless the control API settled it meanwhile
+                self.settle(refund, success=not refund.abnormal)
 
-    async def _settle_after(self, refund: Refund) -> None:
-        await asyncio.sleep(self._settle_after_s)
-        if refund.processing:  # unless the control API settled it meanwhile
-            self.settle(refund, success=not refund.abnormal)
-
-    async def wait_idle(self) -> None:
-        """Until every refund accepted so far has settled."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # In the background like a delivery: the notifier's wait_idle waits for it, aclose cancels it.
+        self._notifier.after(self._settle_after_s, settle)

@@ -242,14 +242,12 @@ class UnionPaySimulator:
 
     async def wait_callbacks(self) -> None:
         """Until every refund accepted so far has settled and every notify has been delivered."""
-        await self.refunds.wait_idle()
         await self.notifier.wait_idle()
 
     async def aclose(self) -> None:
         if self._closing is not None:
             self._closing.set()
             self._closing = None
-        await self.refunds.aclose()
         await self.notifier.aclose()
 
 

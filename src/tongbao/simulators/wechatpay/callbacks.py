@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from tongbao.channels.wechatpay import protocol
@@ -63,16 +63,6 @@ class CallbackSender(NotificationSender):
         resource = refund.notification(fate.amount_delta)
         body = self._notification(event_type, summary, "refund", resource, merchant)
         self._start(fate, refund.notify_url, refund.callbacks, merchant, body)
-
-    def after(self, delay_s: float, action: Callable[[], None]) -> None:
-        """Run ``action`` in ``delay_s``, in the background like a delivery: ``wait_idle`` waits for
-        it and ``aclose`` cancels it."""
-
-        async def run(attempt: int, copy: int) -> bool:
-            action()
-            return True
-
-        self.send(Fate(amount_delta=0, lost=False, copies=1, delay_s=delay_s), run)
 
     def _start(
         self, fate: Fate, url: str, log: list[dict[str, Any]], merchant: Merchant, body: bytes
