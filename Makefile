@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: the suite mostly waits on sockets and clocks, so one more than two cores pays.
+TEST_WORKERS ?= 3
 
 .PHONY: run test lint check clean
 
@@ -23,7 +25,7 @@ run: $(STAMP)
 
 ## test: the whole suite on SQLite, and on PostgreSQL when TONGBAO_TEST_PG_URL is set or 127.0.0.1:5432 answers
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## lint: ruff and mypy
 lint: $(STAMP)

@@ -666,7 +666,9 @@ def test_a_body_far_over_the_limit_is_refused_unread(tongbao: Stack, admin: http
 # --- unknown ids and callers ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("unknown", ["mch_nope", new_id("merchant"), new_id("document")])
+@pytest.mark.parametrize(
+    "unknown", ["mch_nope", "mch_01J00000000000000000000000", "doc_01J00000000000000000000000"]
+)
 def test_unknown_merchants_are_404(admin: httpx.Client, unknown: str) -> None:
     requests: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", f"{BASE}/{unknown}", {}),

@@ -27,7 +27,12 @@ def test_fifty_one_fen_refunds_at_once_on_twenty_fen_let_exactly_twenty_through(
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201] * CAPTURED + [409] * (REQUESTS - CAPTURED)
     refused = [a.json()["error"] for a in answers if a.status_code == 409]
-    assert {(e["code"], e["param"]) for e in refused} == {("refund_exceeds_remaining", "amount")}
+    # Refused while refunds were still pending: nothing left to reserve; once all twenty had
+    # succeeded: the payment is refunded and takes no more.
+    assert {(e["code"], e["param"]) for e in refused} <= {
+        ("refund_exceeds_remaining", "amount"),
+        ("payment_not_refundable", "payment_id"),
+    }
     tongbao.wechatpay_wait()
     tongbao.run_jobs()
     final = shop.payment(payment["id"])

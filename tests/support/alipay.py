@@ -9,7 +9,7 @@ import httpx
 
 from tongbao.security import samples
 
-from .factories import ok
+from .factories import merchant_key, ok
 from .stack import Stack
 from .wechat import WeChatMerchant
 
@@ -18,7 +18,7 @@ ALIPAY_METHODS = ["alipay_qr", "alipay_page", "alipay_wap", "alipay_app", "alipa
 
 def add_alipay(stack: Stack, admin: httpx.Client, shop: WeChatMerchant, mode: str = "shared") -> str:
     """Gives ``shop`` an Alipay account (registered at the simulator), bound, with its methods on."""
-    key = samples.new_rsa_key()
+    key = merchant_key()
     app_id = f"2021{secrets.randbelow(10**12):012d}"
     registered = ok(
         httpx.post(

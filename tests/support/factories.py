@@ -7,6 +7,7 @@ import itertools
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.demo.sample_files import tiny_pdf, tiny_png
 from tongbao.security import samples
@@ -59,6 +60,21 @@ def active_merchant(admin: httpx.Client, **fields: Any) -> dict[str, Any]:
 def create_app(admin: httpx.Client, merchant_id: str, **fields: Any) -> dict[str, Any]:
     body = {"merchant_id": merchant_id, "name": f"App {next(_counter)}", **fields}
     return ok(admin.post("/admin/v1/apps", json=body), 201)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _pooled_key(index: int) -> rsa.RSAPrivateKey:
+    return samples.new_rsa_key()
+
+
+_next_key = itertools.count()
+
+
+def merchant_key() -> rsa.RSAPrivateKey:
+    """A merchant's signing key for a channel account: drawn from a few made once per process, since
+    making a 2048-bit key for every test's merchant costs more than the test (tests that need a key
+    nobody else holds make their own)."""
+    return _pooled_key(next(_next_key) % 4)
 
 
 @functools.cache

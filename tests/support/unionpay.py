@@ -9,7 +9,7 @@ import httpx
 
 from tongbao.security import samples
 
-from .factories import ok
+from .factories import merchant_key, ok
 from .stack import Stack
 from .wechat import WeChatMerchant
 
@@ -17,7 +17,7 @@ UNIONPAY_METHODS = ["unionpay_web", "unionpay_wap"]
 
 
 def add_unionpay(stack: Stack, admin: httpx.Client, shop: WeChatMerchant, mode: str = "own") -> str:
-    key = samples.new_rsa_key()
+    key = merchant_key()
     mer_id = f"777{secrets.randbelow(10**12):012d}"
     certificate = samples.self_signed_certificate(key, mer_id)
     registered = ok(

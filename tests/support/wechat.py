@@ -13,7 +13,7 @@ import httpx
 from tongbao.client import TongbaoClient
 from tongbao.security import samples
 
-from .factories import active_merchant, create_app, ok
+from .factories import active_merchant, create_app, merchant_key, ok
 from .stack import Stack
 
 _mchids = itertools.count(1)
@@ -68,7 +68,7 @@ def wechat_merchant(
 ) -> WeChatMerchant:
     merchant = active_merchant(admin)
     app = create_app(admin, merchant["id"], **({"notify_url": notify_url} if notify_url else {}))
-    key = samples.new_rsa_key()
+    key = merchant_key()
     mchid, appid = f"1900{next(_mchids):06d}", f"wx{secrets.token_hex(8)}"
     serial_no, apiv3 = secrets.token_hex(20).upper(), secrets.token_hex(16)
     platform = register_at_simulator(
