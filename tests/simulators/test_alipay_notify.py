@@ -69,7 +69,11 @@ def test_a_paid_trade_is_notified_with_a_signed_form(app: AlipayApp, receiver: t
     assert app.alipay_key is not None
     assert protocol.verify_params(app.alipay_key, params, notification=True)
     assert not protocol.verify_params(app.alipay_key, {**params, "total_amount": "12.35"}, notification=True)
-    record = app.control("GET", f"/orders/{order_no}").json()
+    # The simulator logs the delivery once the answer is back, a moment after the receiver has it.
+    deadline = time.monotonic() + 5
+    while not (record := app.control("GET", f"/orders/{order_no}").json())["notifications"]:
+        assert time.monotonic() < deadline, record
+        time.sleep(0.02)
     assert record["notifications"][0]["answer"] == "success"
 
 
