@@ -11,7 +11,7 @@ from tests.refunds.support import event_types, paid, refund
 from tests.support.factories import error_of, ok
 from tests.support.receiver import Receiver
 from tests.support.stack import Stack
-from tests.support.wechat import WeChatMerchant, sim_order
+from tests.support.wechat import WeChatMerchant, sim_faults, sim_order
 
 
 def test_partial_refunds_add_up_to_the_captured_total_and_the_next_one_is_refused(
@@ -80,22 +80,15 @@ def test_a_refund_that_times_out_at_the_channel_is_settled_by_the_janitor(
     tongbao: Stack, shop: WeChatMerchant
 ) -> None:
     payment = paid(tongbao, shop, amount=500)
-    ok(
-        httpx.put(
-            f"{tongbao.wechatpay_url}/_control/faults",
-            json={
-                "seed": 1,
-                "rules": [
-                    # The channel takes the refund but answers too late, and its callback is lost.
-                    {"endpoint": "refund", "kind": "timeout", "rate": 1.0, "hang_s": 5},
-                    {"endpoint": "refund_callback", "kind": "lost", "rate": 1.0},
-                ],
-            },
-        )
+    # The channel takes the refund but answers too late, and its callback is lost.
+    sim_faults(
+        tongbao,
+        {"endpoint": "refund", "kind": "timeout", "rate": 1.0, "hang_s": 5},
+        {"endpoint": "refund_callback", "kind": "lost", "rate": 1.0},
     )
     created = ok(refund(shop, payment["id"], 200), 201)
     assert created["status"] == "pending"  # unknown: the channel may have taken it
-    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults"))
+    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults", timeout=10))
     tongbao.wechatpay_wait()
     tongbao.clock.advance(61)
     tongbao.run_jobs()  # the janitor asks the channel, which has it
@@ -111,16 +104,11 @@ def test_a_refund_the_channel_never_received_is_submitted_again_by_the_janitor(
     tongbao: Stack, shop: WeChatMerchant
 ) -> None:
     payment = paid(tongbao, shop, amount=500)
-    ok(
-        httpx.put(
-            f"{tongbao.wechatpay_url}/_control/faults",
-            json={"seed": 1, "rules": [{"endpoint": "refund", "kind": "error_5xx", "rate": 1.0}]},
-        )
-    )
+    sim_faults(tongbao, {"endpoint": "refund", "kind": "error_5xx", "rate": 1.0})
     created = ok(refund(shop, payment["id"], 500), 201)
     assert created["status"] == "pending"
     assert sim_order(tongbao, payment["captured_attempt_id"])["refunds"] == []
-    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults"))
+    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults", timeout=10))
     tongbao.clock.advance(61)
     tongbao.run_jobs()  # the query finds nothing; the refund goes in again under the same number
     tongbao.wechatpay_wait()
@@ -134,15 +122,7 @@ def test_a_refund_the_channel_keeps_processing_is_asked_about_until_it_is_final(
     tongbao: Stack, shop: WeChatMerchant
 ) -> None:
     payment = paid(tongbao, shop, amount=500)
-    ok(
-        httpx.put(
-            f"{tongbao.wechatpay_url}/_control/faults",
-            json={
-                "seed": 1,
-                "rules": [{"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 2}],
-            },
-        )
-    )
+    sim_faults(tongbao, {"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 2})
     created = ok(refund(shop, payment["id"], 100), 201)
     tongbao.wechatpay_wait()
     assert ok(shop.client.get(f"/v1/refunds/{created['id']}"))["status"] == "pending"
@@ -159,12 +139,7 @@ def test_an_abnormal_refund_fails_with_the_channels_reason_and_operators_see_it(
     tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
 ) -> None:
     payment = paid(tongbao, shop, amount=800)
-    ok(
-        httpx.put(
-            f"{tongbao.wechatpay_url}/_control/faults",
-            json={"seed": 1, "rules": [{"endpoint": "refund", "kind": "abnormal", "rate": 1.0}]},
-        )
-    )
+    sim_faults(tongbao, {"endpoint": "refund", "kind": "abnormal", "rate": 1.0})
     created = ok(refund(shop, payment["id"], 800), 201)
     tongbao.wechatpay_wait()
     failed = ok(shop.client.get(f"/v1/refunds/{created['id']}"))
@@ -181,7 +156,7 @@ def test_an_abnormal_refund_fails_with_the_channels_reason_and_operators_see_it(
     assert any(a["kind"] == "case.refund_failed" and a["subject_id"] == cases[0]["id"] for a in alerts)
     tongbao.run_jobs()
     assert event_types(shop, payment["id"]) == ["payment.succeeded", "refund.failed"]
-    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults"))
+    ok(httpx.delete(f"{tongbao.wechatpay_url}/_control/faults", timeout=10))
     ok(refund(shop, payment["id"], 800), 201)
 
 
@@ -189,15 +164,7 @@ def test_a_refund_still_processing_after_a_day_is_flagged_to_operators_and_settl
     tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
 ) -> None:
     payment = paid(tongbao, shop, amount=500)
-    ok(
-        httpx.put(
-            f"{tongbao.wechatpay_url}/_control/faults",
-            json={
-                "seed": 1,
-                "rules": [{"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 100}],
-            },
-        )
-    )
+    sim_faults(tongbao, {"endpoint": "refund", "kind": "processing", "rate": 1.0, "polls": 100})
     created = ok(refund(shop, payment["id"], 100), 201)
 
     def cases() -> list[dict[str, Any]]:
