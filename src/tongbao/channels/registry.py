@@ -1,12 +1,17 @@
 """Builds the adapter for a channel account: decrypted credentials, shared HTTP client, clock.
 
 One ``httpx.AsyncClient`` (with timeouts) serves every outbound channel call; it is created on
-first use so that it belongs to the running event loop.
+first use so that it belongs to the running event loop. Adapters are kept per account version:
+loading an RSA private key (with its consistency checks) costs tens of milliseconds, too much to
+pay on every callback and query.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
+from typing import Final
 
 import httpx
 
@@ -20,6 +25,8 @@ from tongbao.merchants.domain.channel_accounts import Channel, credentials_conte
 from tongbao.merchants.models import ChannelAccount
 from tongbao.security.secretbox import SecretBox
 
+ADAPTERS_KEPT: Final = 512
+
 
 class UnsupportedChannel(Exception):
     pass
@@ -32,6 +39,7 @@ class ChannelRegistry:
         self.timeout_s = timeout_s
         self._http: httpx.AsyncClient | None = None
         self._certificates = CertificateCache()
+        self._adapters: OrderedDict[tuple[str, ...], ChannelAdapter] = OrderedDict()
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -50,6 +58,25 @@ class ChannelRegistry:
         return channel in (Channel.WECHATPAY, Channel.ALIPAY, Channel.UNIONPAY)
 
     def adapter(self, account: ChannelAccount) -> ChannelAdapter:
+        # Any change to the account (credentials re-sealed, config, URL) is a new key.
+        key = (
+            account.id,
+            account.channel,
+            account.base_url or "",
+            json.dumps(account.config, sort_keys=True),
+            hashlib.sha256(account.credentials_ciphertext.encode()).hexdigest(),
+        )
+        adapter = self._adapters.get(key)
+        if adapter is None:
+            adapter = self._build(account)
+            self._adapters[key] = adapter
+            while len(self._adapters) > ADAPTERS_KEPT:
+                self._adapters.popitem(last=False)
+        else:
+            self._adapters.move_to_end(key)
+        return adapter
+
+    def _build(self, account: ChannelAccount) -> ChannelAdapter:
         if account.channel == Channel.WECHATPAY:
             return WeChatPayAdapter(
                 account_id=account.id,

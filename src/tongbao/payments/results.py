@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import OrderState, OrderStatus
+from tongbao.db.retry import retrying
 from tongbao.payments import domain
 from tongbao.payments.captures import capture_payment, confirmed_capture, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
@@ -37,11 +38,22 @@ class ApplyResult:
 
 
 async def apply_status(c: Container, attempt_id: str, status: OrderStatus, source: str) -> ApplyResult:
+    return await retrying(lambda: _apply_once(c, attempt_id, status, source))
+
+
+async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source: str) -> ApplyResult:
     now = c.clock.now()
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, attempt_id)
         if attempt is None:
             raise LookupError(attempt_id)
+        if attempt.status != AttemptStatus.PENDING and (
+            attempt.status == AttemptStatus.SUCCEEDED or status.state is not OrderState.SUCCEEDED
+        ):
+            # Final, and nothing in this result can change it (attempts never move back): a repeat
+            # is answered without queueing for the payment's lock behind everyone else.
+            payment = await load_payment(tx, attempt.payment_id)
+            return ApplyResult(Applied.UNCHANGED, payment.status)
         payment = await load_payment(tx, attempt.payment_id, lock=True)
         attempt = await tx.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
         assert attempt is not None

@@ -21,6 +21,7 @@ from tongbao.cases.domain import CaseKind, CaseStatus
 from tongbao.cases.models import ExceptionCase
 from tongbao.cases.service import open_case, record_action
 from tongbao.channels.base import RefundResult, RefundState
+from tongbao.db.retry import retrying
 from tongbao.merchants.models import App
 from tongbao.notify.events import record_event
 from tongbao.payments import domain as payment_domain
@@ -44,6 +45,10 @@ class RefundApplied(StrEnum):
 async def apply_refund_result(
     c: Container, refund_id: str, result: RefundResult, source: str
 ) -> RefundApplied:
+    return await retrying(lambda: _apply_once(c, refund_id, result, source))
+
+
+async def _apply_once(c: Container, refund_id: str, result: RefundResult, source: str) -> RefundApplied:
     now = c.clock.now()
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
