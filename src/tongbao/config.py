@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # At most this many deliveries run at once to one merchant endpoint, so a slow one holds
     # only its own share of the worker.
     notify_per_endpoint: int = Field(default=4, ge=1, le=64)
+    # How many past-due payments one expiry sweep queues (it runs every 30 s).
+    expiry_sweep_batch: int = Field(default=200, ge=1, le=10_000)
 
     log_json: bool = False
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tongbao.errors import TongbaoError
+from tongbao.rules import InputRefused, RuleBroken
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TongbaoError)
     async def _tongbao(request: Request, exc: TongbaoError) -> JSONResponse:
         return error_response(request, exc.status, exc.code, exc.message, exc.param)
+
+    @app.exception_handler(RuleBroken)
+    async def _rule(request: Request, exc: RuleBroken) -> JSONResponse:
+        status = 400 if isinstance(exc, InputRefused) else 409
+        return error_response(request, status, exc.code, exc.message, exc.param)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

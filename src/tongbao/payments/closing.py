@@ -16,7 +16,7 @@ from tongbao.bootstrap import Container
 from tongbao.cases.domain import CaseKind, CaseStatus
 from tongbao.cases.models import ExceptionCase
 from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, OrderState
-from tongbao.errors import ChannelUnavailable, Conflict
+from tongbao.errors import ChannelUnavailable
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments import domain
 from tongbao.payments.captures import notify_merchant
@@ -90,7 +90,7 @@ async def close_payment(
     if payment.status == PaymentStatus.CLOSED:
         return {"status": payment.status}
     if payment.status != PaymentStatus.PENDING:
-        raise Conflict(f"the payment is {payment.status} and cannot be closed", code="payment_not_closable")
+        raise domain.PaymentNotOpen(payment.status)
     unanswered = False
     for attempt in attempts:
         if attempt.status == AttemptStatus.PENDING:
@@ -107,11 +107,7 @@ async def close_payment(
             raise ChannelUnavailable("the channel did not answer about a capture; try again shortly")
         if await _under_review(tx, payment_id):
             # Money is held at the channel under another amount: an operator settles this payment.
-            raise Conflict(
-                "the channel captured another amount for this payment; it stays open until an operator "
-                "resolves its exception case",
-                code="payment_under_review",
-            )
+            raise domain.UnderReview()
         # Still open: its channel did not confirm the close, or the payer opened it meanwhile. (One
         # that another worker settled while we were at it is not open any more, whatever it said.)
         if AttemptStatus.PENDING in statuses:

@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Final
 
 from tongbao.money import CURRENCIES
+from tongbao.rules import InputRefused, RuleBroken
 
 
 class PaymentStatus(StrEnum):
@@ -107,11 +108,27 @@ def check_capture(current: PaymentStatus, late: bool) -> None:
     check_payment_transition(current, PaymentStatus.SUCCEEDED)
 
 
-class AmountProblem(ValueError):
-    def __init__(self, code: str, param: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.param = param
+class AmountProblem(InputRefused):
+    """A payment's amount, currency, expiry or metadata breaks its bounds."""
+
+
+class PaymentNotOpen(RuleBroken):
+    """The payment settled (succeeded, failed, closed) and cannot be closed any more."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__("payment_not_closable", None, f"the payment is {status} and cannot be closed")
+
+
+class UnderReview(RuleBroken):
+    """A capture of another amount holds the payment until an operator decides its case."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "payment_under_review",
+            None,
+            "the channel captured another amount for this payment; it stays open until an operator "
+            "resolves its exception case",
+        )
 
 
 def check_amount(amount: object, currency: object) -> tuple[int, str]:

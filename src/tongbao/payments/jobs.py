@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import exists, literal, select
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelUnknownOutcome, OrderState
-from tongbao.errors import ChannelUnavailable, Conflict
+from tongbao.errors import ChannelUnavailable
 from tongbao.jobs import queue
+from tongbao.jobs.models import Job
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import RetryAt
 from tongbao.merchants.models import ChannelAccount
@@ -23,8 +24,8 @@ from tongbao.payments.service import EXPIRE_JOB
 from tongbao.payments.store import load_payment
 
 EXPIRY_SWEEP: Final = "payment.expiry_sweep"
-SWEEP_BATCH: Final = 200
 RETRY_CLOSE_AFTER: Final = timedelta(seconds=30)
+RETRY_HELD_AFTER: Final = timedelta(minutes=10)
 OPEN_TO_QUERY: Final = (AttemptStatus.PENDING, AttemptStatus.MISMATCHED)
 
 
@@ -62,15 +63,20 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
 
 
 async def expiry_sweep(c: Container, job: ClaimedJob) -> RetryAt | None:
-    """Periodic: queues an expiry job for every pending payment past its time."""
+    """Periodic: queues an expiry job for every pending payment past its time that has none.
+
+    Each payment's expiry is queued with it, so this only catches what slipped through. Payments
+    whose job exists (waiting for a channel, or held for review) are left out, so however many of
+    them there are, they never fill the batch ahead of the ones that need it."""
     now = c.clock.now()
+    has_job = exists().where(Job.dedupe_key == literal("expire:") + Payment.id)
     async with c.uow() as tx:
         due = list(
             await tx.scalars(
                 select(Payment.id)
-                .where(Payment.status == PaymentStatus.PENDING.value, Payment.expires_at <= now)
+                .where(Payment.status == PaymentStatus.PENDING.value, Payment.expires_at <= now, ~has_job)
                 .order_by(Payment.expires_at)
-                .limit(SWEEP_BATCH)
+                .limit(c.settings.expiry_sweep_batch)
             )
         )
         for payment_id in due:
@@ -86,7 +92,10 @@ async def expire_payment(c: Container, job: ClaimedJob) -> RetryAt | None:
         await close_payment(c, job.payload["payment_id"], merchant_id=None, reason="expired")
     except ChannelUnavailable:
         return RetryAt(c.clock.now() + RETRY_CLOSE_AFTER)
-    except Conflict:
+    except domain.UnderReview:
+        # Held for an operator: expired as soon as the hold ends (the case decided), not before.
+        return RetryAt(c.clock.now() + RETRY_HELD_AFTER)
+    except domain.PaymentNotOpen:
         return None  # it succeeded or failed meanwhile: nothing to expire
     return None
 
