@@ -1,8 +1,9 @@
 """UnionPay online gateway (ACP 5.1.0) wire rules, shared by the adapter and the simulator.
 
 Messages are flat ``key=value`` forms. The signature (``signMethod=01``) is computed over every
-non-empty field except ``signature``, sorted by name and joined as ``k=v&k=v``: take the lowercase hex
-SHA-256 digest of that string, sign the digest *text* with RSA-SHA256 (PKCS#1 v1.5), base64 it.
+field except ``signature`` (requests leave empty fields out altogether), sorted by name and joined
+as ``k=v&k=v``: take the lowercase hex SHA-256 digest of that string, sign the digest *text* with
+RSA-SHA256 (PKCS#1 v1.5), base64 it.
 ``certId`` names the signing certificate by its serial number written in decimal.
 
 Times (``txnTime``, ``payTimeout``) are Beijing time ``yyyyMMddHHmmss``; ``traceTime`` is
@@ -68,7 +69,9 @@ _TRACE_TIME: Final = re.compile(r"[0-9]{10}")
 
 
 def signing_string(params: Mapping[str, str]) -> str:
-    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature" and params[k] != "")
+    """Every field but ``signature``, empty ones included: a message is verified as it came (only
+    requests drop their blanks, in ``signed``, before they are signed)."""
+    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
 
 
 def digest(params: Mapping[str, str]) -> bytes:
@@ -131,9 +134,29 @@ def encode_answer(params: Mapping[str, str]) -> str:
     return "&".join(f"{k}={v}" for k, v in params.items())
 
 
+def _answer_parts(text: str) -> list[str]:
+    """``k=v`` pieces split on ``&``, except inside a ``{…}`` or ``[…]`` value (reqReserved,
+    customerInfo …), which the gateway writes unescaped."""
+    parts: list[str] = []
+    start, closing = 0, ""
+    for pos, char in enumerate(text):
+        if closing:
+            closing = "" if char == closing else closing
+        elif char in "{[":
+            closing = "}" if char == "{" else "]"
+        elif char == "&":
+            parts.append(text[start:pos])
+            start = pos + 1
+    parts.append(text[start:])
+    return parts
+
+
 def parse_answer(body: bytes) -> dict[str, str]:
+    text = body.decode("utf-8").strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]  # some answers come wrapped in braces as a whole
     answer: dict[str, str] = {}
-    for part in body.decode("utf-8").strip().split("&"):
+    for part in _answer_parts(text):
         name, sep, value = part.partition("=")
         if not sep or not name or name in answer:
             raise ValueError("not a k=v&k=v answer")
