@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     notify_per_endpoint: int = Field(default=4, ge=1, le=64)
     # How many past-due payments one expiry sweep queues (it runs every 30 s).
     expiry_sweep_batch: int = Field(default=200, ge=1, le=10_000)
+    # How many times the janitor asks about one refund before it stops and operators are told
+    # (hourly after the first quarter hour: about three weeks).
+    refund_sync_max_attempts: int = Field(default=500, ge=1, le=100_000)
 
     log_json: bool = False
 

@@ -57,7 +57,7 @@ def test_alipay_partial_refunds_up_to_the_total_each_notified_once(
     assert first["status"] == "succeeded"
     second = ok(refund(shop, payment["id"], 666), 201)
     assert second["status"] == "succeeded"
-    assert error_of(refund(shop, payment["id"], 1), 409)["code"] == "payment_not_refundable"
+    assert error_of(refund(shop, payment["id"], 1), 409)["code"] == "refund_exceeds_remaining"
     final = shop.payment(payment["id"])
     assert (final["status"], final["refunded_amount"]) == ("refunded", 999)
     order_no = final["attempts"][0]["channel_order_no"]

@@ -36,9 +36,11 @@ def test_partial_refunds_add_up_to_the_captured_total_and_the_next_one_is_refuse
     tongbao.wechatpay_wait()
     found = ok(shop.client.get("/v1/refunds", params={"out_refund_no": second["out_refund_no"]}))
     assert (found["id"], found["status"]) == (second["id"], "succeeded")
-    # Nothing is left: the payment is refunded, and takes no more.
+    # Nothing is left: the payment is refunded, and takes no more (the same refusal as before the
+    # earlier refunds settled: one intent, one code).
     refused = error_of(refund(shop, payment["id"], 1), 409)
-    assert (refused["code"], refused["param"]) == ("payment_not_refundable", "payment_id")
+    assert (refused["code"], refused["param"]) == ("refund_exceeds_remaining", "amount")
+    assert "at most 0 of 1000" in refused["message"]
 
     final = shop.payment(payment["id"])
     assert (final["status"], final["captured_amount"], final["refunded_amount"]) == ("refunded", 1000, 1000)

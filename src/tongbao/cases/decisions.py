@@ -1,22 +1,30 @@
 """Operators deciding exception cases: accept a mismatched amount, succeed a late payment, send an
-extra capture back, or settle the case outside Tongbao. Each decision is written with who took it,
-when and why, in the transaction that carries it out."""
+extra capture back, settle a refund the channel left open or contradicted, resume a janitor that
+stopped, or settle the case outside Tongbao. Each decision is written with who took it, when and
+why, in the transaction that carries it out."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from tongbao.bootstrap import Container
-from tongbao.cases.domain import CaseDecision, CaseKind, CaseProblem, CaseStatus, check_decision
+from tongbao.cases.domain import CaseDecision, CaseKind, CaseStatus, check_decision
 from tongbao.cases.models import ExceptionCase
 from tongbao.cases.service import record_action
-from tongbao.errors import Conflict, InvalidRequest, NotFound
+from tongbao.errors import InvalidRequest, NotFound
+from tongbao.jobs import queue
 from tongbao.payments.captures import refund_capture, reopen_payment
-from tongbao.payments.models import PaymentAttempt
+from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.store import load_payment
 from tongbao.refunds.domain import RefundProblem, RefundStatus
 from tongbao.refunds.models import Refund
+from tongbao.refunds.opening import sync_key
+from tongbao.refunds.results import settle_by_operator
 from tongbao.refunds.submission import submit_refund
+from tongbao.rules import RuleBroken
 
 REASON_MAX_LEN = 500
 
@@ -43,64 +51,111 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
         payment = await load_payment(tx, case.payment_id, lock=True) if case.payment_id else None
         case = await tx.get(ExceptionCase, case_id, with_for_update=True, populate_existing=True)
         assert case is not None
-        refund = await tx.get(Refund, case.refund_id) if case.refund_id else None
-        try:
-            decision = check_decision(
-                case.kind,
-                case.status,
-                body.get("decision"),
-                refund is not None and refund.status == RefundStatus.PENDING,
-            )
-        except CaseProblem as problem:
-            error = InvalidRequest if problem.code == "decision_invalid" else Conflict
-            raise error(str(problem), code=problem.code, param=problem.param) from None
-        attempt = await tx.get(PaymentAttempt, case.attempt_id) if case.attempt_id else None
+        refund = await tx.get(Refund, case.refund_id, with_for_update=True) if case.refund_id else None
+        pending = refund is not None and refund.status == RefundStatus.PENDING
+        contested = refund is not None and refund.contested_at is not None
+        decision = check_decision(case.kind, case.status, body.get("decision"), pending or contested, pending)
+        act = _Decision(tx, case, actor, reason, now)
         if decision in (CaseDecision.ACCEPT, CaseDecision.REOPEN):
-            assert payment is not None and attempt is not None
-            if payment.captured_attempt_id is not None:
-                raise Conflict(
-                    f"payment {payment.id} was captured by {payment.captured_attempt_id}; "
-                    "refund this capture instead",
-                    code="payment_already_captured",
-                    param="decision",
-                )
-            if (
-                case.kind == CaseKind.AMOUNT_MISMATCH
-                and case.evidence.get("reported", {}).get("currency") != attempt.currency
-            ):
-                raise Conflict(
-                    "the channel captured another currency; refund it or settle it outside Tongbao",
-                    code="currency_mismatch",
-                    param="decision",
-                )
-            await reopen_payment(tx, case, payment, attempt, actor=actor, reason=reason, now=now)
+            assert payment is not None
+            await act.take_capture(payment, await _attempt(tx, case))
         elif decision is CaseDecision.REFUND:
-            assert payment is not None and attempt is not None
-            if payment.captured_attempt_id == attempt.id:
-                raise Conflict(
-                    f"this capture is payment {payment.id}'s own; the merchant refunds it through "
-                    "/v1/refunds",
-                    code="payment_already_captured",
-                    param="decision",
-                )
-            try:
-                refund_id = (
-                    await refund_capture(tx, case, payment, attempt, actor=actor, reason=reason, now=now)
-                ).id
-            except RefundProblem as problem:
-                raise Conflict(str(problem), code=problem.code, param="decision") from None
+            assert payment is not None
+            refund_id = await act.refund_capture(payment, await _attempt(tx, case))
+        elif decision in (CaseDecision.MARK_REFUNDED, CaseDecision.MARK_FAILED):
+            assert payment is not None and refund is not None
+            await act.settle_refund(payment, refund, succeeded=decision is CaseDecision.MARK_REFUNDED)
+        elif decision is CaseDecision.RESUME:
+            assert refund is not None
+            await act.resume(refund)
         else:
             status = CaseStatus.RESOLVED if decision is CaseDecision.RESOLVE else CaseStatus.DISMISSED
-            await record_action(
-                tx,
-                case,
-                action=decision.value,
-                actor=actor,
-                reason=reason,
-                now=now,
-                status=status,
-                resolution=decision.value,
-            )
+            await act.record(decision.value, status=status, resolution=decision.value)
         await tx.commit()
     if refund_id is not None:
         await submit_refund(c, refund_id)
+
+
+async def _attempt(tx: AsyncSession, case: ExceptionCase) -> PaymentAttempt:
+    attempt = await tx.get(PaymentAttempt, case.attempt_id) if case.attempt_id else None
+    assert attempt is not None
+    return attempt
+
+
+class _Decision:
+    """One operator's decision on one case, inside the transaction that carries it out."""
+
+    def __init__(self, tx: AsyncSession, case: ExceptionCase, actor: str, reason: str, now: datetime) -> None:
+        self.tx, self.case, self.actor, self.reason, self.now = tx, case, actor, reason, now
+
+    async def record(
+        self,
+        action: str,
+        *,
+        status: CaseStatus | None = None,
+        resolution: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        await record_action(
+            self.tx,
+            self.case,
+            action=action,
+            actor=self.actor,
+            reason=self.reason,
+            now=self.now,
+            detail=detail,
+            status=status,
+            resolution=resolution,
+        )
+
+    async def take_capture(self, payment: Payment, attempt: PaymentAttempt) -> None:
+        if payment.captured_attempt_id is not None:
+            raise RuleBroken(
+                "payment_already_captured",
+                "decision",
+                f"payment {payment.id} was captured by {payment.captured_attempt_id}; "
+                "refund this capture instead",
+            )
+        if (
+            self.case.kind == CaseKind.AMOUNT_MISMATCH
+            and self.case.evidence.get("reported", {}).get("currency") != attempt.currency
+        ):
+            raise RuleBroken(
+                "currency_mismatch",
+                "decision",
+                "the channel captured another currency; refund it or settle it outside Tongbao",
+            )
+        await reopen_payment(
+            self.tx, self.case, payment, attempt, actor=self.actor, reason=self.reason, now=self.now
+        )
+
+    async def refund_capture(self, payment: Payment, attempt: PaymentAttempt) -> str:
+        if payment.captured_attempt_id == attempt.id:
+            raise RuleBroken(
+                "payment_already_captured",
+                "decision",
+                f"this capture is payment {payment.id}'s own; the merchant refunds it through /v1/refunds",
+            )
+        try:
+            refund = await refund_capture(
+                self.tx, self.case, payment, attempt, actor=self.actor, reason=self.reason, now=self.now
+            )
+        except RefundProblem as problem:
+            raise RuleBroken(problem.code, "decision", problem.message) from None
+        return refund.id
+
+    async def settle_refund(self, payment: Payment, refund: Refund, *, succeeded: bool) -> None:
+        # The case is decided first, so that the refund's own settling finds nothing left to close.
+        await self.record(
+            CaseDecision.MARK_REFUNDED.value if succeeded else CaseDecision.MARK_FAILED.value,
+            status=CaseStatus.RESOLVED,
+            resolution="refunded" if succeeded else "failed",
+            detail={"refund_id": refund.id, "amount": refund.amount, "currency": refund.currency},
+        )
+        await settle_by_operator(
+            self.tx, payment, refund, succeeded=succeeded, reason=self.reason, now=self.now
+        )
+
+    async def resume(self, refund: Refund) -> None:
+        await queue.requeue(self.tx, sync_key(refund.id), now=self.now)
+        await self.record(CaseDecision.RESUME.value, detail={"refund_id": refund.id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongbao.db.base import Base, UTCDateTime
@@ -13,6 +13,8 @@ from tongbao.db.base import Base, UTCDateTime
 
 class ExceptionCase(Base):
     __tablename__ = "exception_cases"
+    # One case per kind and capture or refund: the same evidence arriving twice at once adds nothing.
+    __table_args__ = (UniqueConstraint("kind", "attempt_id"), UniqueConstraint("kind", "refund_id"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.cases.domain import CaseStatus
@@ -31,14 +32,11 @@ async def open_case(
     severity: str = "warning",
 ) -> tuple[ExceptionCase, bool]:
     """One case per (kind, attempt) or (kind, refund): the same evidence arriving again adds nothing.
-    Returns the case and whether it was opened now."""
-    if attempt_id is not None or refund_id is not None:
-        same = (
-            ExceptionCase.attempt_id == attempt_id
-            if attempt_id is not None
-            else ExceptionCase.refund_id == refund_id
-        )
-        existing = await tx.scalar(select(ExceptionCase).where(ExceptionCase.kind == kind, same))
+    Returns the case and whether it was opened now. The database's unique constraints decide a race
+    between two transactions; the savepoint keeps the caller's transaction usable when it loses."""
+    same = _same_case(kind, attempt_id, refund_id)
+    if same is not None:
+        existing = await tx.scalar(select(ExceptionCase).where(same))
         if existing is not None:
             return existing, False
     case = ExceptionCase(
@@ -54,25 +52,58 @@ async def open_case(
         created_at=now,
         updated_at=now,
     )
-    tx.add(case)
-    tx.add(
-        AlertEvent(
-            id=new_id("alert"),
-            kind=f"case.{kind}",
-            severity=severity,
-            subject_id=case.id,
-            message=summary,
-            data={
-                "case_id": case.id,
-                "payment_id": payment_id,
-                "attempt_id": attempt_id,
-                "refund_id": refund_id,
-            },
-            created_at=now,
-        )
+    await tx.flush()  # the caller's own pending rows, so that their errors stay theirs
+    try:
+        async with tx.begin_nested():
+            tx.add(case)
+    except IntegrityError:
+        assert same is not None
+        existing = await tx.scalar(select(ExceptionCase).where(same))
+        assert existing is not None
+        return existing, False
+    raise_alert(
+        tx,
+        kind=f"case.{kind}",
+        severity=severity,
+        subject_id=case.id,
+        message=summary,
+        data={"case_id": case.id, "payment_id": payment_id, "attempt_id": attempt_id, "refund_id": refund_id},
+        now=now,
     )
     log.warning("exception case opened", case_id=case.id, kind=kind, payment_id=payment_id)
     return case, True
+
+
+def _same_case(kind: str, attempt_id: str | None, refund_id: str | None) -> ColumnElement[bool] | None:
+    if attempt_id is not None:
+        return and_(ExceptionCase.kind == kind, ExceptionCase.attempt_id == attempt_id)
+    if refund_id is not None:
+        return and_(ExceptionCase.kind == kind, ExceptionCase.refund_id == refund_id)
+    return None
+
+
+def raise_alert(
+    tx: AsyncSession,
+    *,
+    kind: str,
+    severity: str,
+    subject_id: str | None,
+    message: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """An alert for operators, written in the transaction of what caused it."""
+    tx.add(
+        AlertEvent(
+            id=new_id("alert"),
+            kind=kind,
+            severity=severity,
+            subject_id=subject_id,
+            message=message,
+            data=data,
+            created_at=now,
+        )
+    )
 
 
 async def record_action(

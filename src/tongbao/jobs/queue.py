@@ -74,6 +74,21 @@ async def enqueue(
     return True
 
 
+async def requeue(tx: AsyncSession, dedupe_key: str, *, now: datetime) -> bool:
+    """Runs a finished or given-up job again now, with its attempts counted afresh; False if there
+    is no such job or it is running (it will carry on by itself)."""
+    job = await tx.scalar(select(Job).where(Job.dedupe_key == dedupe_key).with_for_update())
+    if job is None or job.status == RUNNING:
+        return False
+    job.status = QUEUED
+    job.run_at = now
+    job.attempts = 0
+    job.last_error = None
+    job.lease_owner = job.lease_expires_at = None
+    job.updated_at = now
+    return True
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     id: str

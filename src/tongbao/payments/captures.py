@@ -30,7 +30,7 @@ from tongbao.payments.store import attempts_of
 from tongbao.payments.views import payment_public
 from tongbao.refunds.domain import RefundKind
 from tongbao.refunds.models import Refund
-from tongbao.refunds.opening import open_refund
+from tongbao.refunds.opening import open_refund, refundable_of
 
 CLOSE_ATTEMPT_JOB = "payment.close_attempt"
 SYSTEM = "system"
@@ -45,7 +45,7 @@ async def notify_merchant(tx: AsyncSession, payment: Payment, event_type: str, n
         type=event_type,
         merchant_id=payment.merchant_id,
         app_id=payment.app_id,
-        data=payment_public(payment, attempts, None),
+        data=payment_public(payment, attempts, None, refundable=await refundable_of(tx, payment)),
         notify_url=payment.notify_url or app.notify_url,
         now=now,
         payment_id=payment.id,

@@ -54,6 +54,7 @@ class PaymentPublic(BaseModel):
     currency: str
     captured_amount: int | None
     refunded_amount: int
+    refundable_amount: int
     subject: str
     method: str | None
     channel: str | None

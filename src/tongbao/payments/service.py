@@ -31,6 +31,7 @@ from tongbao.payments.requests import NewPayment, method_of, parse_new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
+from tongbao.refunds.opening import refundable_of
 from tongbao.refunds.service import refunds_of
 from tongbao.refunds.views import refund_public
 
@@ -57,7 +58,9 @@ class PaymentService:
             payment = await load_payment(tx, payment_id, merchant_id)
             attempts = await attempts_of(tx, payment_id)
             refunds = [refund_public(r, payment.out_trade_no) for r in await refunds_of(tx, payment_id)]
-        return payment_public(payment, attempts, self._action(payment, attempts), refunds)
+            refundable = await refundable_of(tx, payment)
+        action = self._action(payment, attempts)
+        return payment_public(payment, attempts, action, refunds, refundable=refundable)
 
     async def view_by_out_trade_no(self, app_id: str, out_trade_no: str) -> dict[str, Any]:
         async with self.c.uow() as tx:

@@ -34,6 +34,8 @@ def payment_public(
     attempts: list[PaymentAttempt],
     action: dict[str, Any] | None,
     refunds: list[dict[str, Any]] | None = None,
+    *,
+    refundable: int,
 ) -> dict[str, Any]:
     return {
         "id": payment.id,
@@ -45,6 +47,7 @@ def payment_public(
         # What the channel captured, and how much of it has gone back (succeeded refunds).
         "captured_amount": payment.captured_amount,
         "refunded_amount": payment.refunded_amount,
+        "refundable_amount": refundable,
         "subject": payment.subject,
         "method": payment.method,
         "channel": payment.channel,

@@ -14,6 +14,7 @@ from typing import Final
 
 from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.payments.domain import PaymentStatus
+from tongbao.rules import InputRefused, RuleBroken
 
 
 class RefundStatus(StrEnum):
@@ -35,14 +36,19 @@ REFUND_WINDOWS: Final[dict[Channel, timedelta]] = {
     Channel.UNIONPAY: timedelta(days=365),
 }
 
-REFUNDABLE_STATES: Final = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED_PARTIALLY})
+# A refunded payment is refundable too, with nothing left: asking for more is refused for its
+# amount (``refund_exceeds_remaining``), whether the earlier refunds have settled yet or not.
+REFUNDABLE_STATES: Final = frozenset(
+    {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED_PARTIALLY, PaymentStatus.REFUNDED}
+)
 
 
-class RefundProblem(ValueError):
-    def __init__(self, code: str, param: str | None, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.param = param
+class RefundProblem(RuleBroken):
+    """The payment cannot take this refund as things stand (409)."""
+
+
+class RefundAmountInvalid(InputRefused):
+    """The amount asked for is not an amount at all (400)."""
 
 
 class IllegalRefundTransition(Exception):
@@ -54,6 +60,16 @@ class IllegalRefundTransition(Exception):
 
 def check_refund_transition(current: RefundStatus, target: RefundStatus) -> None:
     if target not in REFUND_TRANSITIONS[current]:
+        raise IllegalRefundTransition(current, target)
+
+
+# The one move out of a final refund state: an operator finding that a refund recorded as failed,
+# which the channel later reported succeeded, did go back (never by a channel's word alone).
+CORRECTIONS: Final = frozenset({(RefundStatus.FAILED, RefundStatus.SUCCEEDED)})
+
+
+def check_refund_correction(current: RefundStatus, target: RefundStatus) -> None:
+    if (current, target) not in CORRECTIONS:
         raise IllegalRefundTransition(current, target)
 
 
@@ -75,7 +91,9 @@ def check_refundable(
 def check_refund_amount(amount: object, captured: int, committed: int) -> int:
     """``committed`` is the sum of the payment's pending and succeeded refunds."""
     if type(amount) is not int or amount <= 0:
-        raise RefundProblem("amount_invalid", "amount", "amount is a positive integer of minor units (fen)")
+        raise RefundAmountInvalid(
+            "amount_invalid", "amount", "amount is a positive integer of minor units (fen)"
+        )
     remaining = captured - committed
     if amount > remaining:
         raise RefundProblem(

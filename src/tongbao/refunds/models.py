@@ -43,3 +43,6 @@ class Refund(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A failed refund the channel later reported succeeded: its amount stays reserved (it may have
+    # gone back after all) until an operator decides which word was true.
+    contested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

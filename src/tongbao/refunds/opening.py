@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.ids import new_id
@@ -25,15 +25,31 @@ SYNC_JOB: Final = "refund.sync"
 SYNC_MAX_ATTEMPTS: Final = 500
 
 
+def sync_key(refund_id: str) -> str:
+    """The dedupe key of a refund's sync job: one janitor per refund."""
+    return f"refund:{refund_id}"
+
+
 async def committed_on(tx: AsyncSession, attempt_id: str) -> int:
-    """The sum of an attempt's pending and succeeded refunds: money gone or on its way back."""
+    """The sum of an attempt's pending, succeeded and contested refunds: money gone, on its way
+    back, or that may have gone back."""
     total = await tx.scalar(
         select(func.coalesce(func.sum(Refund.amount), 0)).where(
             Refund.attempt_id == attempt_id,
-            Refund.status.in_((RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)),
+            or_(
+                Refund.status.in_((RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)),
+                Refund.contested_at.is_not(None),
+            ),
         )
     )
     return int(total or 0)
+
+
+async def refundable_of(tx: AsyncSession, payment: Payment) -> int:
+    """What a new refund of the payment may still ask for: 0 until something is captured."""
+    if payment.captured_attempt_id is None or payment.captured_amount is None:
+        return 0
+    return max(0, payment.captured_amount - await committed_on(tx, payment.captured_attempt_id))
 
 
 async def open_refund(
@@ -85,7 +101,7 @@ async def open_refund(
         {"refund_id": refund.id},
         now=now,
         run_at=now + first_sync_in,
-        dedupe_key=f"refund:{refund.id}",
+        dedupe_key=sync_key(refund.id),
         max_attempts=SYNC_MAX_ATTEMPTS,
     )
     return refund

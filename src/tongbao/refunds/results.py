@@ -71,18 +71,19 @@ async def _apply(
     if result.state not in (RefundState.SUCCEEDED, RefundState.FAILED):
         return RefundApplied.UNCHANGED
     target = RefundStatus.SUCCEEDED if result.state is RefundState.SUCCEEDED else RefundStatus.FAILED
-    if refund.status != RefundStatus.PENDING:
-        if refund.status != target:
-            # A channel contradicting its own final word: keep ours, leave a trace for operators.
-            log.error(
-                "channel contradicts a final refund", refund_id=refund.id, ours=refund.status, theirs=target
-            )
-        return RefundApplied.UNCHANGED
     evidence: dict[str, Any] = {
         "source": source,
         "channel_result": dict(result.raw),
         "state": result.state.value,
     }
+    if refund.status != RefundStatus.PENDING:
+        if refund.status == RefundStatus.FAILED and target is RefundStatus.SUCCEEDED:
+            await _contested(tx, payment, refund, evidence, now)
+        elif refund.status != target:
+            log.error(
+                "channel contradicts a final refund", refund_id=refund.id, ours=refund.status, theirs=target
+            )
+        return RefundApplied.UNCHANGED
     if target is RefundStatus.SUCCEEDED and result.amount is not None and result.amount != refund.amount:
         await _mismatched(tx, payment, refund, result.amount, evidence, now)
         return RefundApplied.UNCHANGED
@@ -181,6 +182,64 @@ async def _failed(
         refund_id=refund.id,
         severity="critical",
     )
+
+
+async def _contested(
+    tx: AsyncSession, payment: Payment, refund: Refund, evidence: dict[str, Any], now: datetime
+) -> None:
+    """A verified report that a refund we recorded as failed went back after all. Neither word is
+    taken: the refund stays failed (the merchant was told), its amount is reserved again so that it
+    cannot go back twice, and operators decide which was true."""
+    if refund.contested_at is not None:
+        return  # the same contradiction heard again
+    refund.contested_at = now
+    refund.updated_at = now
+    await open_case(
+        tx,
+        kind=CaseKind.REFUND_CONTRADICTED.value,
+        now=now,
+        summary=(
+            f"the channel reports refund {refund.id} of {refund.amount} {refund.currency} on payment "
+            f"{payment.id} succeeded after it failed ({refund.failure_reason}); its amount is reserved "
+            "until an operator decides"
+        ),
+        evidence=evidence,
+        merchant_id=payment.merchant_id,
+        payment_id=payment.id,
+        refund_id=refund.id,
+        severity="critical",
+    )
+
+
+async def settle_by_operator(
+    tx: AsyncSession, payment: Payment, refund: Refund, *, succeeded: bool, reason: str, now: datetime
+) -> None:
+    """An operator's word on a refund the channel left open or contradicted (they checked the
+    channel's statement): it succeeds or fails with its own amount, as a channel's word would. The
+    caller holds the payment's row lock."""
+    if refund.contested_at is not None:
+        # Recorded failed, reported succeeded: the one correction of a final refund, by a person.
+        refund.contested_at = None
+        refund.updated_at = now
+        if succeeded:
+            domain.check_refund_correction(RefundStatus(refund.status), RefundStatus.SUCCEEDED)
+            refund.status = RefundStatus.SUCCEEDED.value
+            refund.failure_reason = None
+            refund.finished_at = now
+            await _succeeded(tx, payment, refund, now)
+        return
+    target = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
+    domain.check_refund_transition(RefundStatus(refund.status), target)
+    refund.status = target.value
+    refund.finished_at = now
+    refund.updated_at = now
+    await _settle_overdue(tx, refund, target, now)
+    if succeeded:
+        await _succeeded(tx, payment, refund, now)
+        return
+    refund.failure_reason = f"an operator found it did not go back: {reason}"[:500]
+    if refund.kind == RefundKind.MERCHANT:
+        await _notify(tx, payment, refund, "refund.failed", now)
 
 
 async def _mismatched(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.db.merchant_numbers import earlier_request
-from tongbao.errors import Conflict, InvalidRequest, NotFound, TongbaoError
+from tongbao.errors import Conflict, NotFound
 from tongbao.merchants.app_service import Caller
 from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.payments.domain import PaymentStatus
@@ -31,12 +31,6 @@ from tongbao.refunds.views import refund_public
 
 # The merchant's request asks the channel at once; the janitor steps in only if that goes astray.
 FIRST_SYNC_IN: Final = timedelta(minutes=1)
-
-
-def _error(problem: RefundProblem) -> TongbaoError:
-    if problem.code == "amount_invalid":
-        return InvalidRequest(str(problem), code=problem.code, param=problem.param)
-    return Conflict(str(problem), code=problem.code, param=problem.param)
 
 
 async def refunds_of(tx: AsyncSession, payment_id: str) -> list[Refund]:
@@ -95,7 +89,12 @@ class RefundService:
             fingerprint = new.fingerprint(payment_id)
             existing = await _earlier(tx, caller.app.id, new.out_refund_no, fingerprint)
             if existing is None:
-                refund = await self._insert(tx, caller, payment_id, new, fingerprint)
+                # Asked again under the payment's lock: an identical request that held it before us
+                # has committed its refund by now, and this one is its replay, not a second refund.
+                payment = await load_payment(tx, payment_id, lock=True)
+                existing = await _earlier(tx, caller.app.id, new.out_refund_no, fingerprint)
+            if existing is None:
+                refund = await self._insert(tx, caller, payment, new, fingerprint)
                 if refund is None:  # lost a race to an identical request
                     existing = await _earlier(tx, caller.app.id, new.out_refund_no, fingerprint)
                     if existing is None:
@@ -128,10 +127,10 @@ class RefundService:
         return str(found)
 
     async def _insert(
-        self, tx: AsyncSession, caller: Caller, payment_id: str, new: NewRefund, fingerprint: str
+        self, tx: AsyncSession, caller: Caller, payment: Payment, new: NewRefund, fingerprint: str
     ) -> Refund | None:
+        """The caller holds the payment's row lock."""
         now = self.c.clock.now()
-        payment = await load_payment(tx, payment_id, lock=True)
         try:
             if payment.captured_attempt_id is None or payment.succeeded_at is None or not payment.channel:
                 raise RefundProblem(
@@ -156,8 +155,6 @@ class RefundService:
                 notify_url=new.notify_url,
                 fingerprint=fingerprint,
             )
-        except RefundProblem as problem:
-            raise _error(problem) from None
         except IntegrityError:
             await tx.rollback()
             return None

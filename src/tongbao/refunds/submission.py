@@ -9,12 +9,15 @@ simply asked again: the channels treat a repeated refund number as the same refu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.cases.domain import CaseKind
-from tongbao.cases.service import open_case
+from tongbao.cases.models import ExceptionCase
+from tongbao.cases.service import open_case, raise_alert, record_action
 from tongbao.channels.base import (
     ChannelAdapter,
     ChannelRejected,
@@ -103,8 +106,25 @@ async def submit_refund(c: Container, refund_id: str) -> None:
 
 
 async def sync_refund(c: Container, job: ClaimedJob) -> RetryAt | None:
-    """The janitor: submits a refund nobody submitted, else asks the channel, until it is final."""
+    """The janitor: submits a refund nobody submitted, else asks the channel, until it is final.
+
+    Its last allowed attempt, whatever happens in it, leaves the refund visibly stuck: the open
+    case and an alert say the janitor stopped, and an operator's ``resume`` starts it again."""
     refund_id = job.payload["refund_id"]
+    last = job.attempts >= min(job.max_attempts, c.settings.refund_sync_max_attempts)
+    try:
+        again = await _sync(c, refund_id)
+    except Exception:
+        if last:
+            await _stopped(c, refund_id, job.attempts)
+        raise
+    if again is not None and last:
+        await _stopped(c, refund_id, job.attempts)
+        return None
+    return again
+
+
+async def _sync(c: Container, refund_id: str) -> RetryAt | None:
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
         if refund is None or refund.status != RefundStatus.PENDING:
@@ -127,20 +147,58 @@ async def _overdue(c: Container, refund_id: str) -> None:
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
         assert refund is not None
-        await open_case(
+        await _overdue_case(tx, refund, c.clock.now())
+        await tx.commit()
+
+
+async def _overdue_case(tx: AsyncSession, refund: Refund, now: datetime) -> ExceptionCase:
+    case, _ = await open_case(
+        tx,
+        kind=CaseKind.REFUND_OVERDUE.value,
+        now=now,
+        summary=(
+            f"refund {refund.id} of {refund.amount} {refund.currency} on payment {refund.payment_id} "
+            f"is still pending at {refund.channel} after {refund.queries_done} queries "
+            f"(last: {refund.last_error or 'processing'})"
+        ),
+        evidence={"queries_done": refund.queries_done, "last_error": refund.last_error},
+        merchant_id=refund.merchant_id,
+        payment_id=refund.payment_id,
+        refund_id=refund.id,
+        severity="critical",
+    )
+    return case
+
+
+async def _stopped(c: Container, refund_id: str, attempts: int) -> None:
+    """The janitor's attempts are spent and the refund is still pending: operators are told."""
+    now = c.clock.now()
+    async with c.uow() as tx:
+        refund = await tx.get(Refund, refund_id)
+        if refund is None or refund.status != RefundStatus.PENDING:
+            return
+        case = await _overdue_case(tx, refund, now)
+        message = (
+            f"the janitor stopped asking {refund.channel} about refund {refund.id} after {attempts} "
+            "attempts; it stays pending (its amount reserved) until an operator resumes or settles it"
+        )
+        await record_action(
             tx,
-            kind=CaseKind.REFUND_OVERDUE.value,
-            now=c.clock.now(),
-            summary=(
-                f"refund {refund.id} of {refund.amount} {refund.currency} on payment {refund.payment_id} "
-                f"is still pending at {refund.channel} after {refund.queries_done} queries "
-                f"(last: {refund.last_error or 'processing'})"
-            ),
-            evidence={"queries_done": refund.queries_done, "last_error": refund.last_error},
-            merchant_id=refund.merchant_id,
-            payment_id=refund.payment_id,
-            refund_id=refund.id,
+            case,
+            action="sync_stopped",
+            actor="system",
+            reason=message,
+            now=now,
+            detail={"refund_id": refund.id, "attempts": attempts, "last_error": refund.last_error},
+        )
+        raise_alert(
+            tx,
+            kind="refund.sync_stopped",
             severity="critical",
+            subject_id=case.id,
+            message=message,
+            data={"case_id": case.id, "refund_id": refund.id, "payment_id": refund.payment_id},
+            now=now,
         )
         await tx.commit()
 
