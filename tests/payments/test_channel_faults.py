@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.factories import error_of, ok
 from tests.support.receiver import Receiver
@@ -45,13 +46,14 @@ def _sim_has_order(tongbao: Stack, order_no: str) -> bool:
     return response.status_code == 200
 
 
-def test_a_callback_with_a_wrong_amount_opens_a_case_and_the_query_settles_the_payment(
-    tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client, receiver: Receiver
+@pytest.mark.parametrize("delta", [1, -34], ids=["overpaid", "underpaid"])
+def test_a_callback_with_a_wrong_amount_holds_the_payment_whatever_a_later_query_says(
+    tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client, receiver: Receiver, delta: int
 ) -> None:
-    sim_faults(tongbao, {"endpoint": "callback", "kind": "wrong_amount", "rate": 1.0, "delta": 1})
+    sim_faults(tongbao, {"endpoint": "callback", "kind": "wrong_amount", "rate": 1.0, "delta": delta})
     created = ok(shop.create_payment(amount=1234), 201)
     sim_pay(tongbao, out_trade_no=_order_no(created))  # the payer pays 1234 …
-    tongbao.wechatpay_wait()  # … and the callback says 1235
+    tongbao.wechatpay_wait()  # … and the signed callback says another amount
     assert _status(shop, created) == "pending"
     assert _events(shop, created["id"]) == []
 
@@ -59,9 +61,9 @@ def test_a_callback_with_a_wrong_amount_opens_a_case_and_the_query_settles_the_p
     assert (case["kind"], case["status"]) == ("amount_mismatch", "open")
     assert case["attempt_id"] == _order_no(created)
     assert case["evidence"]["expected"] == {"amount": 1234, "currency": "CNY"}
-    assert case["evidence"]["channel_result"]["amount"]["total"] == 1235
+    assert case["evidence"]["channel_result"]["amount"]["total"] == 1234 + delta
     assert case["evidence"]["source"] == "callback"
-    assert "1234" in case["summary"] and "1235" in case["summary"]
+    assert "1234" in case["summary"] and str(1234 + delta) in case["summary"]
     alerts = ok(admin.get("/admin/v1/alerts"))["data"]
     assert [(a["kind"], a["severity"]) for a in alerts if a["data"].get("case_id") == case["id"]] == [
         ("case.amount_mismatch", "critical")
@@ -69,35 +71,35 @@ def test_a_callback_with_a_wrong_amount_opens_a_case_and_the_query_settles_the_p
     tongbao.run_jobs()
     assert receiver.received == []
 
-    # The janitor's next query (a minute in) hears the amount asked for from the query endpoint.
-    tongbao.clock.advance(61)
-    _deliver_notifications(tongbao)
+    # The janitor's queries (a minute in, then five) hear the amount asked for: the channel has
+    # contradicted its own signed word, so neither report is believed and the payment stays held.
+    for _ in range(2):
+        tongbao.clock.advance(5 * 60)
+        _deliver_notifications(tongbao)
     payment = shop.payment(created["id"])
-    assert (payment["status"], payment["captured_amount"]) == ("succeeded", 1234)
-    assert payment["channel_trade_no"] == sim_order(tongbao, _order_no(created))["transaction_id"]
-    assert _events(shop, created["id"]) == ["payment.succeeded"]
-    [arrived] = receiver.wait_for(1)
-    event = shop.client.verify_notification(arrived.headers, arrived.body)
-    assert (event["type"], event["data"]["amount"]) == ("payment.succeeded", 1234)
-    # The case stays open, with the query's word added: the channel contradicted itself, and only
-    # an operator can say which report was right.
+    assert (payment["status"], payment["captured_amount"]) == ("pending", None)
+    assert _events(shop, created["id"]) == []
     still = ok(admin.get(f"/admin/v1/exception-cases/{case['id']}"))
     assert still["status"] == "open"
-    assert [(h["action"], h["actor"]) for h in still["history"]] == [("channel_confirmed", "system")]
-    # Sending the capture back is the merchant's refund now, not the case's.
-    refused = admin.post(
-        f"/admin/v1/exception-cases/{case['id']}/decisions", json={"decision": "refund", "reason": "x"}
+    [heard] = still["history"]
+    assert (heard["action"], heard["actor"], heard["detail"]["amount"]) == (
+        "channel_contradicted",
+        "system",
+        1234,
     )
-    assert error_of(refused, 409)["code"] == "payment_already_captured"
     assert (
-        ok(
-            admin.post(
-                f"/admin/v1/exception-cases/{case['id']}/decisions",
-                json={"decision": "dismiss", "reason": "the bank statement shows 12.34"},
-            )
-        )["status"]
-        == "dismissed"
+        error_of(shop.client.post(f"/v1/payments/{created['id']}/close"), 409)["code"]
+        == "payment_under_review"
     )
+    # The operator, who has the channel's statement, decides: here the amount asked for was right.
+    decided = admin.post(
+        f"/admin/v1/exception-cases/{case['id']}/decisions",
+        json={"decision": "accept", "reason": "the statement shows 12.34", "amount": 1234},
+    )
+    assert ok(decided)["status"] == "resolved"
+    payment = shop.payment(created["id"])
+    assert (payment["status"], payment["captured_amount"]) == ("succeeded", 1234)
+    assert _events(shop, created["id"]) == ["payment.succeeded"]
 
 
 def test_a_5xx_on_create_leaves_nothing_at_the_channel_and_expiry_closes_the_payment(

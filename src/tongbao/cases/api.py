@@ -48,13 +48,16 @@ def action_public(action: CaseAction) -> dict[str, Any]:
 
 
 class DecisionBody(BaseModel):
-    """``decision``: accept | refund | reopen | resolve | dismiss (which ones depend on the kind);
-    ``reason``: why, kept in the case's history with the operator's name."""
+    """``decision``: accept | refund | reopen | resolve | dismiss | mark_refunded | mark_failed |
+    resume (which ones depend on the kind); ``reason``: why, kept in the case's history with the
+    operator's name; ``amount`` (accept only): which of the channel's reported amounts was right,
+    when it reported more than one (the first report by default)."""
 
     model_config = ConfigDict(extra="forbid")
 
     decision: Any = None
     reason: Any = None
+    amount: int | None = None
 
 
 async def _case_view(c: ContainerDep, case_id: str) -> dict[str, Any]:

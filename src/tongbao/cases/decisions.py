@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.cases.domain import CaseDecision, CaseKind, CaseStatus, check_decision
-from tongbao.cases.models import ExceptionCase
+from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.service import record_action
 from tongbao.errors import InvalidRequest, NotFound
 from tongbao.jobs import queue
@@ -24,7 +25,7 @@ from tongbao.refunds.models import Refund
 from tongbao.refunds.opening import sync_key
 from tongbao.refunds.results import settle_by_operator
 from tongbao.refunds.submission import submit_refund
-from tongbao.rules import RuleBroken
+from tongbao.rules import InputRefused, RuleBroken
 
 REASON_MAX_LEN = 500
 
@@ -58,7 +59,7 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
         act = _Decision(tx, case, actor, reason, now)
         if decision in (CaseDecision.ACCEPT, CaseDecision.REOPEN):
             assert payment is not None
-            await act.take_capture(payment, await _attempt(tx, case))
+            await act.take_capture(payment, await _attempt(tx, case), body.get("amount"))
         elif decision is CaseDecision.REFUND:
             assert payment is not None
             refund_id = await act.refund_capture(payment, await _attempt(tx, case))
@@ -108,7 +109,7 @@ class _Decision:
             resolution=resolution,
         )
 
-    async def take_capture(self, payment: Payment, attempt: PaymentAttempt) -> None:
+    async def take_capture(self, payment: Payment, attempt: PaymentAttempt, amount: object) -> None:
         if payment.captured_attempt_id is not None:
             raise RuleBroken(
                 "payment_already_captured",
@@ -126,8 +127,32 @@ class _Decision:
                 "the channel captured another currency; refund it or settle it outside Tongbao",
             )
         await reopen_payment(
-            self.tx, self.case, payment, attempt, actor=self.actor, reason=self.reason, now=self.now
+            self.tx,
+            self.case,
+            payment,
+            attempt,
+            actor=self.actor,
+            reason=self.reason,
+            now=self.now,
+            amount=await self._reported(attempt, amount),
         )
+
+    async def _reported(self, attempt: PaymentAttempt, amount: object) -> int | None:
+        """The amount an operator accepts must be one the channel reported for this capture."""
+        if amount is None:
+            return None
+        reported = {attempt.paid_amount} | {
+            a.detail.get("amount")
+            for a in await self.tx.scalars(
+                select(CaseAction).where(
+                    CaseAction.case_id == self.case.id, CaseAction.action == "channel_contradicted"
+                )
+            )
+        }
+        if type(amount) is not int or amount not in reported:
+            choices = ", ".join(str(a) for a in sorted(r for r in reported if isinstance(r, int)))
+            raise InputRefused("amount_invalid", "amount", f"amount is one the channel reported: {choices}")
+        return amount
 
     async def refund_capture(self, payment: Payment, attempt: PaymentAttempt) -> str:
         if payment.captured_attempt_id == attempt.id:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.cases.domain import CaseKind, CaseStatus, ExceptionPolicy
-from tongbao.cases.models import ExceptionCase
+from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.service import open_case, record_action
 from tongbao.channels.base import OrderStatus
 from tongbao.jobs import queue
@@ -186,37 +186,42 @@ async def mismatched_capture(
     return case
 
 
-async def confirmed_capture(
-    tx: AsyncSession,
-    payment: Payment,
-    attempt: PaymentAttempt,
-    status: OrderStatus,
-    evidence: dict[str, Any],
-    now: datetime,
+async def contradicted_capture(
+    tx: AsyncSession, attempt: PaymentAttempt, status: OrderStatus, evidence: dict[str, Any], now: datetime
 ) -> None:
-    """A mismatched attempt the channel now reports with the amount asked for (its callback was wrong,
-    its query is right): it captures like any success; the case stays open for an operator."""
-    assert status.amount is not None
+    """A mismatched attempt the channel now reports with the amount asked for. Both reports are the
+    channel's own, verified, so neither is believed over the other: the payment stays held and the
+    case keeps both for an operator, who knows from the channel's statement which was right."""
     case = await tx.scalar(
         select(ExceptionCase).where(
             ExceptionCase.attempt_id == attempt.id, ExceptionCase.kind == CaseKind.AMOUNT_MISMATCH.value
         )
     )
-    if case is not None and case.status == CaseStatus.OPEN:
-        await record_action(
-            tx,
-            case,
-            action="channel_confirmed",
-            actor=SYSTEM,
-            reason=f"the channel now reports {status.amount} {status.currency}, the amount asked for",
-            now=now,
-            detail={"source": evidence.get("source"), "channel_result": evidence.get("channel_result")},
-        )
-    if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
-        await extra_capture(tx, payment, attempt, status.amount, evidence, now)
+    if case is None or case.status != CaseStatus.OPEN:
         return
-    await capture_payment(
-        tx, payment, attempt, amount=status.amount, channel_trade_no=status.channel_trade_no, now=now
+    heard = await tx.scalar(
+        select(CaseAction.id).where(
+            CaseAction.case_id == case.id, CaseAction.action == "channel_contradicted"
+        )
+    )
+    if heard is not None:
+        return  # the same contradiction, asked about again
+    await record_action(
+        tx,
+        case,
+        action="channel_contradicted",
+        actor=SYSTEM,
+        reason=(
+            f"the channel's {evidence.get('source')} now reports {status.amount} {status.currency}, the "
+            "amount asked for; the payment stays held until an operator decides"
+        ),
+        now=now,
+        detail={
+            "amount": status.amount,
+            "currency": status.currency,
+            "source": evidence.get("source"),
+            "channel_result": evidence.get("channel_result"),
+        },
     )
 
 

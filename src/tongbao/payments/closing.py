@@ -53,22 +53,6 @@ async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:
     return status.state
 
 
-async def _ask_again(c: Container, attempt: PaymentAttempt) -> bool:
-    """A capture held for another amount: before giving up on the payment, the channel's query may
-    now report the amount asked for (its callback was the one in error). False: no answer."""
-    async with c.uow() as tx:
-        account = await tx.get(ChannelAccount, attempt.channel_account_id)
-        assert account is not None
-    try:
-        status = await c.channels.adapter(account).query(attempt.id)
-    except ChannelUnknownOutcome:
-        return False
-    if status.state is not OrderState.SUCCEEDED:
-        return False  # e.g. "processing": no word on the capture yet
-    await apply_status(c, attempt.id, status, source="close")
-    return True
-
-
 async def _under_review(tx: AsyncSession, payment_id: str) -> bool:
     found = await tx.scalar(
         select(ExceptionCase.id).where(
@@ -91,20 +75,15 @@ async def close_payment(
         return {"status": payment.status}
     if payment.status != PaymentStatus.PENDING:
         raise domain.PaymentNotOpen(payment.status)
-    unanswered = False
     for attempt in attempts:
         if attempt.status == AttemptStatus.PENDING:
             await close_attempt(c, attempt.id)
-        elif attempt.status == AttemptStatus.MISMATCHED:
-            unanswered |= not await _ask_again(c, attempt)
     now = c.clock.now()
     async with c.uow() as tx:
         payment = await load_payment(tx, payment_id, lock=True)
         if payment.status != PaymentStatus.PENDING:
             return {"status": payment.status}  # a capture came in while closing
         statuses = {a.status for a in await attempts_of(tx, payment_id)}
-        if unanswered:
-            raise ChannelUnavailable("the channel did not answer about a capture; try again shortly")
         if await _under_review(tx, payment_id):
             # Money is held at the channel under another amount: an operator settles this payment.
             raise domain.UnderReview()

@@ -18,7 +18,7 @@ from tongbao.bootstrap import Container
 from tongbao.channels.base import OrderState, OrderStatus
 from tongbao.db.retry import retrying
 from tongbao.payments import domain
-from tongbao.payments.captures import capture_payment, confirmed_capture, extra_capture, mismatched_capture
+from tongbao.payments.captures import capture_payment, contradicted_capture, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.store import load_payment
@@ -111,11 +111,10 @@ async def _succeeded(
         await mismatched_capture(tx, payment, attempt, reported, evidence, now)
         return ApplyResult(Applied.EXCEPTION, payment.status)
     if attempt.status == AttemptStatus.MISMATCHED:
-        # The channel's own query now reports the amount asked for: the capture is taken, and the
-        # open case keeps both reports for an operator to confirm.
-        await confirmed_capture(tx, payment, attempt, status, evidence, now)
-        captured_now = payment.captured_attempt_id == attempt.id
-        return ApplyResult(Applied.SUCCEEDED if captured_now else Applied.EXCEPTION, payment.status)
+        # Once the channel has reported another amount, a later report of the right one does not
+        # clear it (whichever came first, callback or query): an operator decides.
+        await contradicted_capture(tx, attempt, status, evidence, now)
+        return ApplyResult(Applied.EXCEPTION, payment.status)
     if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
         # Money captured where we did not expect it: a second capture, or a success after close.
         await extra_capture(tx, payment, attempt, amount, evidence, now)
