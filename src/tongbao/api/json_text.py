@@ -23,9 +23,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_json(scope: Scope) -> bool:
-    """The bodies FastAPI reads as JSON: no Content-Type, or application/json or …+json."""
+    """application/json or …+json, as FastAPI reads them; and bodies without a Content-Type,
+    which FastAPI reads as JSON where a route is not strict about it."""
     value = next((v for k, v in scope.get("headers", []) if k == b"content-type"), None)
-    if value is None:
+    if not value:
         return True
     message = email.message.Message()
     message["content-type"] = value.decode("latin-1")
