@@ -43,8 +43,9 @@ def test_a_crash_after_authentication_is_signed_shaped_and_keeps_the_connection(
 ) -> None:
     server_log.start()
     started = time.monotonic()
-    crashed = client.post(CRASH_SIGNED, {"n": 1})  # the client refuses an unsigned answer
+    crashed = client.post(CRASH_SIGNED, {"n": 1})
     assert time.monotonic() - started < 2
+    client.verify_signed(crashed.headers, crashed.content)  # the caller is known: the 500 is signed
     error = error_of(crashed, 500)
     assert error == {
         "code": "internal_error",
@@ -67,6 +68,7 @@ def test_a_crash_is_not_kept_for_its_idempotency_key(client: TongbaoClient, serv
     first = client.post(CRASH_SIGNED, {"n": 1}, idempotency_key="crash-1")
     again = client.post(CRASH_SIGNED, {"n": 1}, idempotency_key="crash-1")
     assert error_of(first, 500)["code"] == error_of(again, 500)["code"] == "internal_error"
+    client.verify_signed(again.headers, again.content)
     assert "idempotent-replayed" not in again.headers
     assert first.headers["tongbao-request-id"] != again.headers["tongbao-request-id"]
 
