@@ -689,6 +689,31 @@ def test_unknown_merchants_are_404(admin: httpx.Client, unknown: str) -> None:
     assert merchants_of(admin) == []
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b"just some words\n", "text/plain"),
+        (b"", "application/pdf"),
+        (b"%PDF-1.4\n" + b"0" * (5 * MIB - 8), "application/pdf"),
+    ],
+    ids=["unsupported type", "empty", "too large"],
+)
+def test_a_bad_file_for_an_unknown_merchant_is_404(
+    admin: httpx.Client, content: bytes, content_type: str
+) -> None:
+    # The merchant is looked up before the file is judged: there is nothing to upload to.
+    response = upload(admin, "mch_01J00000000000000000000000", "business_license", content, content_type)
+    error = error_of(response, 404)
+    assert (error["code"], error["param"]) == ("resource_missing", "merchant_id")
+
+
+def test_a_download_from_an_unknown_merchant_names_the_merchant(admin: httpx.Client) -> None:
+    owner = create_merchant(admin)
+    doc = ok(upload(admin, owner["id"], "business_license", PDF), 201)
+    error = error_of(download(admin, "mch_01J00000000000000000000000", doc["id"]), 404)
+    assert (error["code"], error["param"]) == ("resource_missing", "merchant_id")
+
+
 def test_documents_are_found_only_under_their_own_merchant(admin: httpx.Client) -> None:
     owner, stranger = create_merchant(admin), create_merchant(admin)
     doc = ok(upload(admin, owner["id"], "business_license", PDF), 201)

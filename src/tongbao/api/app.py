@@ -13,8 +13,14 @@ from fastapi.routing import APIRoute
 from tongbao import __version__
 from tongbao.api import health
 from tongbao.api.errors import install_error_handlers
+from tongbao.api.json_text import JsonTextMiddleware
 from tongbao.api.merchant_auth import MerchantAuthMiddleware
-from tongbao.api.middleware import DOCUMENT_UPLOAD, BodyLimitMiddleware, RequestIdMiddleware
+from tongbao.api.middleware import (
+    DOCUMENT_UPLOAD,
+    BodyLimitMiddleware,
+    RequestIdMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from tongbao.bootstrap import Container
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
@@ -116,7 +122,11 @@ def create_app(
         app.include_router(router)
     for name, sim in mounted.items():
         app.mount(f"/sim/{name}", sim)
-    # Added innermost first: a request meets RequestId, then BodyLimit, then MerchantAuth.
+    # Added innermost first: a request meets RequestId, then BodyLimit, then MerchantAuth, then
+    # the net for unexpected errors (inside the door, so their answers are signed too), then the
+    # check of JSON text.
+    app.add_middleware(JsonTextMiddleware)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(MerchantAuthMiddleware, container=container)
     app.add_middleware(BodyLimitMiddleware, limit_for=_body_limit(container))
     app.add_middleware(RequestIdMiddleware)

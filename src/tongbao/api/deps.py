@@ -12,6 +12,7 @@ from tongbao.errors import Unauthorized
 from tongbao.merchants.app_service import Caller
 from tongbao.security.models import Operator
 from tongbao.security.operators import OperatorService
+from tongbao.security.redaction import remember_secret
 
 
 def get_container(request: Request) -> Container:
@@ -48,6 +49,7 @@ async def get_operator(
 ) -> Operator:
     if credentials is None:
         raise Unauthorized("send Authorization: Bearer <operator token>", code="operator_unauthorized")
+    remember_secret(credentials.credentials)  # kept out of anything this request logs
     return await OperatorService(container).authenticate(credentials.credentials)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -79,21 +80,40 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail), None)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", path=request.url.path)
-        return error_response(
-            request, 500, "internal_error", "an internal error occurred; nothing was lost", None
-        )
+    # Unexpected exceptions are answered by the middleware (tongbao.api.middleware.run_guarded),
+    # inside the request id and the merchant signature, instead of by Starlette's outermost layer.
+
+
+INTERNAL_ERROR_MESSAGE = "an internal error occurred; nothing was lost"
+
+
+def internal_error_payload(request_id: str | None) -> bytes:
+    return error_payload(500, "internal_error", INTERNAL_ERROR_MESSAGE, None, request_id)
+
+
+def log_unexpected(exc: BaseException, scope: MutableMapping[str, Any], *, answered: bool) -> None:
+    """The one log line of an unexpected exception, naming its request."""
+    log.error(
+        "unhandled error",
+        request_id=request_id_of(scope.get("state", {})),
+        method=scope.get("method"),
+        path=scope.get("path"),
+        answered=answered,
+        exc_info=exc,
+    )
 
 
 async def send_error(send: Any, exc: TongbaoError, request_id: str | None) -> None:
     """For ASGI middleware, which sits outside FastAPI's exception handlers."""
     body = error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
+    await send_json(send, exc.status, body)
+
+
+async def send_json(send: Any, status: int, body: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": exc.status,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

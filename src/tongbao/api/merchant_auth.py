@@ -7,11 +7,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tongbao.api.errors import error_payload, send_error
+from tongbao.api.errors import error_payload, internal_error_payload, log_unexpected, send_error
 from tongbao.bootstrap import Container
 from tongbao.errors import PayloadTooLarge, TongbaoError
 from tongbao.security import idempotency, signing
-from tongbao.security.request_auth import authenticate
+from tongbao.security.redaction import remember_secret
+from tongbao.security.request_auth import Authenticated, authenticate
 
 PREFIX = "/v1/"
 
@@ -70,6 +71,25 @@ class MerchantAuthMiddleware:
             # Nobody proved who they are: the answer cannot be signed for anyone.
             await send_error(send, exc, request_id)
             return
+        for secret in who.caller.secrets:
+            remember_secret(secret)
+        state["caller"] = who.caller
+        failure: Exception | None = None
+        try:
+            status, headers, response_body = await self._answer(scope, method, pq, body, who, request_id)
+        except Exception as exc:  # noqa: BLE001 - the caller is known: its 500 is signed like any answer
+            failure = exc
+            status, headers, response_body = 500, [], internal_error_payload(request_id)
+        try:
+            await self._send_signed(send, status, headers, response_body, who.response_secret)
+        finally:
+            if failure is not None:
+                log_unexpected(failure, scope, answered=True)
+
+    async def _answer(
+        self, scope: Scope, method: str, pq: str, body: bytes, who: Authenticated, request_id: str | None
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """The answer to an authenticated request: replayed, refused, or the route's."""
         key = _header(scope, b"idempotency-key") if method == "POST" else None
         stored = None
         try:
@@ -79,15 +99,9 @@ class MerchantAuthMiddleware:
                     self.c, who.caller.app.id, key, idempotency.request_fingerprint(method, pq, body)
                 )
         except TongbaoError as exc:
-            error = error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
-            await self._send_signed(send, exc.status, [], error, who.response_secret)
-            return
-
-        state["caller"] = who.caller
+            return exc.status, [], error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
         if stored is not None:
-            replayed = [(b"idempotent-replayed", b"true")]
-            await self._send_signed(send, stored.status_code, replayed, stored.body, who.response_secret)
-            return
+            return stored.status_code, [(b"idempotent-replayed", b"true")], stored.body
 
         status, headers, response_body = await self._run(scope, body)
         if key is not None:
@@ -97,7 +111,7 @@ class MerchantAuthMiddleware:
                 await idempotency.finish(
                     self.c, who.caller.app.id, key, idempotency.StoredResponse(status, response_body)
                 )
-        await self._send_signed(send, status, headers, response_body, who.response_secret)
+        return status, headers, response_body
 
     async def _run(self, scope: Scope, body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Runs the route with the body already read, and keeps its answer to sign it."""

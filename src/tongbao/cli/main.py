@@ -35,7 +35,13 @@ from tongbao.simulators.alipay import create_alipay_simulator
 from tongbao.simulators.unionpay import create_unionpay_simulator
 from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 
-app = typer.Typer(help="Tongbao (通宝) payment gateway.", no_args_is_help=True, add_completion=False)
+# A crash shows its traceback without local variables: they may hold keys and secrets.
+app = typer.Typer(
+    help="Tongbao (通宝) payment gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 manage.register(app)

@@ -7,18 +7,21 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TextIO, TypeVar, cast
 
 import structlog
 import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.tracebacks import ExceptionDictTransformer
 
 from tongbao.bootstrap import Container, build_container
+from tongbao.cli.log_writer import BackgroundLogWriter
 from tongbao.config import Settings
 from tongbao.db import migrate
 from tongbao.db.engine import make_engine
 from tongbao.security.master_key import MasterKey, MasterKeyMissing, load_master_key
+from tongbao.security.redaction import redact_secrets, remember_process_secret
 from tongbao.security.secretbox import MasterKeyInvalid
 
 T = TypeVar("T")
@@ -26,19 +29,47 @@ console = Console()
 err = Console(stderr=True)
 
 
-def configure_logging(json_logs: bool = False) -> None:
+def configure_logging(json_logs: bool = False, stream: TextIO | None = None) -> BackgroundLogWriter:
+    """structlog to stderr (or ``stream``), one line per event, written off the event loop.
+
+    Tracebacks are plain text (a dict in JSON) without local variables: locals hold decrypted
+    secrets, and rendering them took seconds on the event loop. Secrets are redacted last.
+    """
+    global _writer
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-    )
+    if _writer is not None:
+        _writer.close()
+    _writer = BackgroundLogWriter(stream)
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    processors: list[structlog.typing.Processor]
+    if json_logs:
+        tracebacks = ExceptionDictTransformer(show_locals=False, use_rich=False)
+        processors = [
+            *shared,
+            structlog.processors.ExceptionRenderer(tracebacks),
+            redact_secrets,
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        colors = (stream or sys.stderr).isatty()
+        processors = [
+            *shared,
+            structlog.processors.format_exc_info,
+            redact_secrets,
+            structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback),
+        ]
+    # PrintLogger only calls write() and flush(), which the writer has.
+    output = cast(TextIO, _writer)
+    structlog.configure(processors=processors, logger_factory=structlog.PrintLoggerFactory(output))
+    return _writer
+
+
+_writer: BackgroundLogWriter | None = None
 
 
 def load_settings(data_dir: Path | None = None) -> Settings:
@@ -46,6 +77,7 @@ def load_settings(data_dir: Path | None = None) -> Settings:
     if data_dir is not None:
         settings = settings.model_copy(update={"data_dir": data_dir})
     configure_logging(settings.log_json)
+    remember_process_secret(settings.master_key)
     return settings
 
 

@@ -173,14 +173,15 @@ class MerchantService:
         content: bytes,
         actor: str,
     ) -> MerchantDocument:
-        try:
-            checked = check_document(
-                kind, filename, content_type, content, self.c.settings.document_max_bytes
-            )
-        except DocumentRejected as exc:
-            raise _DOCUMENT_ERRORS[exc.code](str(exc), code=exc.code, param="file") from exc
         async with self.c.uow() as tx:
+            # An unknown merchant is 404 whatever the file; the file is judged before the status.
             merchant = await load_merchant(tx, merchant_id, lock=True)
+            try:
+                checked = check_document(
+                    kind, filename, content_type, content, self.c.settings.document_max_bytes
+                )
+            except DocumentRejected as exc:
+                raise _DOCUMENT_ERRORS[exc.code](str(exc), code=exc.code, param="file") from exc
             self._require_editable(merchant)
             now = self.c.clock.now()
             previous = await tx.scalars(
@@ -224,6 +225,7 @@ class MerchantService:
 
     async def document(self, merchant_id: str, document_id: str) -> MerchantDocument:
         async with self.c.uow() as tx:
+            await load_merchant(tx, merchant_id)
             document = await tx.scalar(
                 select(MerchantDocument).where(
                     MerchantDocument.id == document_id, MerchantDocument.merchant_id == merchant_id
