@@ -39,6 +39,7 @@ from tongbao.notify import api as notify_api
 from tongbao.payments import admin_api as payments_admin_api
 from tongbao.payments import api as payments_api
 from tongbao.payments import callback_api
+from tongbao.refunds import admin_api as refunds_admin_api
 from tongbao.refunds import api as refunds_api
 from tongbao.refunds import callback_api as refund_callback_api
 
@@ -112,6 +113,7 @@ def create_app(
         payments_admin_api.router,
         callback_api.router,
         refunds_api.router,
+        refunds_admin_api.router,
         refund_callback_api.router,
         notify_api.router,
         notify_api.admin_router,

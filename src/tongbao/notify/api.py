@@ -7,17 +7,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from tongbao.api.deps import CallerDep, ContainerDep, OperatorDep
+from tongbao.merchants.pagination import WindowDep
 from tongbao.notify import service
+from tongbao.notify.delivery import EventStatus
+from tongbao.notify.listing import EventFilter, list_events
 
 router = APIRouter(prefix="/v1/notifications", tags=["merchant API: notifications"])
 admin_router = APIRouter(prefix="/admin/v1/notifications", tags=["admin: notifications"])
 
-PaymentFilter = Annotated[str | None, Query(max_length=40)]
+IdFilter = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("")
-async def list_notifications(c: ContainerDep, caller: CallerDep, payment_id: PaymentFilter = None) -> Any:
-    return {"data": await service.list_events(c, merchant_id=caller.merchant.id, payment_id=payment_id)}
+async def list_notifications(
+    c: ContainerDep,
+    caller: CallerDep,
+    window: WindowDep,
+    payment_id: IdFilter = None,
+    status: EventStatus | None = None,
+) -> dict[str, Any]:
+    """The merchant's notifications (as GET /v1/notifications/{id} finds them), newest first."""
+    filters = EventFilter(status, payment_id, merchant_id=caller.merchant.id)
+    return await list_events(c, window, filters)
 
 
 @router.get("/{event_id}")
@@ -34,10 +45,13 @@ async def resend_notification(c: ContainerDep, caller: CallerDep, event_id: str)
 async def admin_list_notifications(
     c: ContainerDep,
     _: OperatorDep,
-    payment_id: PaymentFilter = None,
-    merchant_id: Annotated[str | None, Query(max_length=40)] = None,
-) -> Any:
-    return {"data": await service.list_events(c, merchant_id=merchant_id, payment_id=payment_id)}
+    window: WindowDep,
+    payment_id: IdFilter = None,
+    status: EventStatus | None = None,
+    merchant_id: IdFilter = None,
+    app_id: IdFilter = None,
+) -> dict[str, Any]:
+    return await list_events(c, window, EventFilter(status, payment_id, merchant_id, app_id))
 
 
 @admin_router.get("/{event_id}")

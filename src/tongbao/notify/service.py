@@ -1,30 +1,13 @@
-"""Notification use cases shared by the merchant and the admin API: list, show, resend."""
+"""Notification use cases shared by the merchant and the admin API: show, resend (lists: ``listing``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from tongbao.bootstrap import Container
 from tongbao.errors import Conflict
 from tongbao.notify.delivery import Trigger, deliver
-from tongbao.notify.models import NotificationEvent
 from tongbao.notify.views import event_public, load_event
-
-LIST_LIMIT = 100
-
-
-async def list_events(
-    c: Container, *, merchant_id: str | None, payment_id: str | None
-) -> list[dict[str, Any]]:
-    stmt = select(NotificationEvent).order_by(NotificationEvent.id.desc()).limit(LIST_LIMIT)
-    if merchant_id is not None:
-        stmt = stmt.where(NotificationEvent.merchant_id == merchant_id)
-    if payment_id is not None:
-        stmt = stmt.where(NotificationEvent.payment_id == payment_id)
-    async with c.uow() as tx:
-        return [await event_public(tx, e) for e in await tx.scalars(stmt)]
 
 
 async def show_event(c: Container, event_id: str, merchant_id: str | None) -> dict[str, Any]:

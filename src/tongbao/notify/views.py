@@ -26,10 +26,12 @@ def delivery_public(d: NotificationDelivery) -> dict[str, Any]:
 
 
 async def event_public(tx: AsyncSession, event: NotificationEvent) -> dict[str, Any]:
-    deliveries = await tx.scalars(
-        select(NotificationDelivery)
-        .where(NotificationDelivery.event_id == event.id)
-        .order_by(NotificationDelivery.attempt)
+    deliveries = list(
+        await tx.scalars(
+            select(NotificationDelivery)
+            .where(NotificationDelivery.event_id == event.id)
+            .order_by(NotificationDelivery.attempt)
+        )
     )
     return {
         "id": event.id,
@@ -37,7 +39,8 @@ async def event_public(tx: AsyncSession, event: NotificationEvent) -> dict[str, 
         "payment_id": event.payment_id,
         "status": event.status,
         "notify_url": event.notify_url,
-        "attempts": event.attempts,
+        # Every delivery made, resends included (the event's own counter drives only its schedule).
+        "attempts": len(deliveries),
         "next_attempt_at": iso(event.next_attempt_at) if event.next_attempt_at else None,
         "delivered_at": iso(event.delivered_at) if event.delivered_at else None,
         "created_at": iso(event.created_at),

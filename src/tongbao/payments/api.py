@@ -1,4 +1,4 @@
-"""``/v1/payments``: create, look up and close payments (merchant API, signed by the app)."""
+"""``/v1/payments``: create, look up, list and close payments (merchant API, signed by the app)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
+from tongbao.merchants.pagination import Listed, WindowDep
 from tongbao.payments.closing import close_payment
+from tongbao.payments.domain import PaymentStatus
+from tongbao.payments.listing import list_payments
 from tongbao.payments.schemas import PaymentCreate, PaymentPublic
 from tongbao.payments.service import PaymentService
 
@@ -25,11 +28,21 @@ async def create_payment(
     return payment
 
 
-@router.get("", response_model=PaymentPublic)
-async def find_payment(
-    c: ContainerDep, caller: CallerDep, out_trade_no: Annotated[str, Query(min_length=1, max_length=64)]
+@router.get("", response_model=PaymentPublic | Listed[PaymentPublic])
+async def find_or_list_payments(
+    c: ContainerDep,
+    caller: CallerDep,
+    window: WindowDep,
+    out_trade_no: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Look one payment up")
+    ] = None,
+    status: PaymentStatus | None = None,
 ) -> dict[str, Any]:
-    return await PaymentService(c).view_by_out_trade_no(caller.app.id, out_trade_no)
+    """With ``out_trade_no``: that payment of the calling app (404 ``payment_not_found``). Without:
+    the app's payments, newest first, a page at a time (``limit``, ``starting_after``, filters)."""
+    if out_trade_no is not None:
+        return await PaymentService(c).view_by_out_trade_no(caller.app.id, out_trade_no)
+    return await list_payments(c, caller, window, status)
 
 
 @router.get("/{payment_id}", response_model=PaymentPublic)

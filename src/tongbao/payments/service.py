@@ -33,6 +33,7 @@ from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
 from tongbao.refunds.opening import refundable_of
 from tongbao.refunds.service import refunds_of
+from tongbao.refunds.store import notify_url_of
 from tongbao.refunds.views import refund_public
 
 QUERY_JOB = "payment.query"
@@ -57,7 +58,10 @@ class PaymentService:
         async with self.c.uow() as tx:
             payment = await load_payment(tx, payment_id, merchant_id)
             attempts = await attempts_of(tx, payment_id)
-            refunds = [refund_public(r, payment.out_trade_no) for r in await refunds_of(tx, payment_id)]
+            refunds = [
+                refund_public(r, payment.out_trade_no, notify_url=await notify_url_of(tx, r, payment))
+                for r in await refunds_of(tx, payment_id)
+            ]
             refundable = await refundable_of(tx, payment)
         action = self._action(payment, attempts)
         return payment_public(payment, attempts, action, refunds, refundable=refundable)

@@ -1,4 +1,4 @@
-"""``/v1/refunds``: create and look up refunds (merchant API, signed by the app)."""
+"""``/v1/refunds``: create, look up and list refunds (merchant API, signed by the app)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
+from tongbao.merchants.pagination import Listed, WindowDep
+from tongbao.refunds.domain import RefundStatus
+from tongbao.refunds.listing import list_refunds
 from tongbao.refunds.schemas import RefundCreate, RefundPublic
 from tongbao.refunds.service import RefundService
 
@@ -26,11 +29,22 @@ async def create_refund(
     return refund
 
 
-@router.get("", response_model=RefundPublic)
-async def find_refund(
-    c: ContainerDep, caller: CallerDep, out_refund_no: Annotated[str, Query(min_length=1, max_length=64)]
+@router.get("", response_model=RefundPublic | Listed[RefundPublic])
+async def find_or_list_refunds(
+    c: ContainerDep,
+    caller: CallerDep,
+    window: WindowDep,
+    out_refund_no: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="Look one refund up")
+    ] = None,
+    status: RefundStatus | None = None,
+    payment_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    return await RefundService(c).view_by_out_refund_no(caller.app.id, caller.merchant.id, out_refund_no)
+    """With ``out_refund_no``: that refund of the calling app (404 ``refund_not_found``). Without:
+    the app's refunds, newest first, a page at a time (``limit``, ``starting_after``, filters)."""
+    if out_refund_no is not None:
+        return await RefundService(c).view_by_out_refund_no(caller.app.id, caller.merchant.id, out_refund_no)
+    return await list_refunds(c, caller, window, status, payment_id)
 
 
 @router.get("/{refund_id}", response_model=RefundPublic)

@@ -31,7 +31,7 @@ from tongbao.payments.store import load_payment
 from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundKind, RefundStatus
 from tongbao.refunds.models import Refund
-from tongbao.refunds.views import refund_public
+from tongbao.refunds.views import notify_url_for, refund_public
 
 log = structlog.get_logger(__name__)
 
@@ -268,13 +268,14 @@ async def _mismatched(
 async def _notify(tx: AsyncSession, payment: Payment, refund: Refund, event_type: str, now: datetime) -> None:
     app = await tx.get(App, payment.app_id)
     assert app is not None
+    notify_url = notify_url_for(refund, payment, app)
     await record_event(
         tx,
         type=event_type,
         merchant_id=payment.merchant_id,
         app_id=payment.app_id,
-        data=refund_public(refund, payment.out_trade_no),
-        notify_url=refund.notify_url or payment.notify_url or app.notify_url,
+        data=refund_public(refund, payment.out_trade_no, notify_url=notify_url),
+        notify_url=notify_url,
         now=now,
         payment_id=payment.id,
     )

@@ -26,6 +26,7 @@ from tongbao.refunds.domain import RefundKind, RefundProblem
 from tongbao.refunds.models import Refund
 from tongbao.refunds.opening import open_refund
 from tongbao.refunds.requests import NewRefund, parse_new_refund
+from tongbao.refunds.store import notify_url_of
 from tongbao.refunds.submission import submit_refund
 from tongbao.refunds.views import refund_public
 
@@ -64,7 +65,8 @@ class RefundService:
             if refund is None:
                 raise NotFound("no such refund", code="refund_not_found", param="refund_id")
             payment = await load_payment(tx, refund.payment_id)
-        return refund_public(refund, payment.out_trade_no)
+            notify_url = await notify_url_of(tx, refund, payment)
+        return refund_public(refund, payment.out_trade_no, notify_url=notify_url)
 
     async def view_by_out_refund_no(
         self, app_id: str, merchant_id: str, out_refund_no: str
