@@ -4,11 +4,20 @@ signed request (new nonce and timestamp) carrying the same key."""
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
 
-from tongbao.client import encode_json
+import httpx
+import pytest
+from fastapi import APIRouter
+
+from tongbao.api.app import create_app
+from tongbao.bootstrap import build_container
+from tongbao.client import TongbaoClient, encode_json
+from tongbao.security.master_key import MasterKey
+from tongbao.security.secretbox import decode_master_key
 
 from ..support.factories import error_of, ok
+from ..support.live_server import LiveServer
 from ..support.stack import Stack
 from ..support.wechat import WeChatMerchant, sim_pay
 
@@ -92,3 +101,39 @@ def test_an_error_answer_is_kept_and_replayed_like_any_other(shop: WeChatMerchan
     assert error_of(first, 400)["code"] == "amount_invalid"
     again = shop.client.post("/v1/payments", bad, idempotency_key="k-bad")
     assert again.headers["idempotent-replayed"] == "true" and again.content == first.content
+
+
+@pytest.fixture
+def failing_server(tongbao: Stack) -> Iterator[str]:
+    """This Tongbao (same database and keys) served with one extra merchant endpoint that fails
+    unexpectedly, as a bug in an endpoint would."""
+    broken = APIRouter()
+
+    @broken.post("/v1/echo-broken")
+    async def echo_broken() -> None:
+        raise RuntimeError("an endpoint that fails unexpectedly")
+
+    container = build_container(
+        tongbao.container.settings,
+        MasterKey(decode_master_key(tongbao.master_key_text), "environment"),
+        clock=tongbao.clock,
+    )
+    server = LiveServer(create_app(container, own_container=True, routers=[broken])).start()
+    yield server.url
+    server.stop()
+
+
+def test_an_unexpected_failure_is_a_signed_500_and_frees_the_key(
+    failing_server: str, shop: WeChatMerchant
+) -> None:
+    client = TongbaoClient(failing_server, shop.app_id, shop.app_secret, timeout_s=30)
+    try:
+        failed = client.post("/v1/echo-broken", {"n": 1}, idempotency_key="k-500")  # signed
+        error = error_of(failed, 500)
+        assert error["code"] == "internal_error"
+        assert error["request_id"] == failed.headers["tongbao-request-id"]
+        retried = client.post("/v1/echo-broken", {"n": 1}, idempotency_key="k-500")
+        assert error_of(retried, 500)["code"] == "internal_error"  # ran again, not "in progress"
+        assert "idempotent-replayed" not in retried.headers
+    finally:
+        client.close()
