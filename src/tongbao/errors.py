@@ -4,13 +4,15 @@
     ├── InvalidRequest (400)          bad input: parameter_invalid, parameter_missing, …
     ├── Unauthorized (401)            authorization_missing, signature_invalid, replayed_request, …
     ├── Forbidden (403)               app_disabled, ip_not_allowed, merchant_not_active
-    ├── NotFound (404)                resource_missing
+    ├── NotFound (404)                payment_not_found, refund_not_found, …; resource_missing
     ├── Conflict (409)                name_taken, transition_invalid, idempotency_key_reused, …
     ├── PayloadTooLarge (413)         payload_too_large, document_too_large
     ├── UnsupportedMediaType (415)    document_type_unsupported
     └── ChannelUnavailable (502)      channel_unavailable: the channel's answer is not known
 
 The API turns each into ``{"error": {"code", "message", "param", "request_id"}}``.
+docs/api.md lists every code with its status; tests/api/test_error_codes_documented.py finds the
+codes raised here and elsewhere in the source and fails on any the guide does not list.
 """
 
 from __future__ import annotations

@@ -31,12 +31,15 @@ ADMIN_NAME = "test-operator"
 
 @dataclass
 class MovableClock:
-    """Real time plus an offset the test controls."""
+    """Real time plus an offset the test controls; ``whole_seconds`` drops the fraction, to see
+    how instants that fall on a whole second are written."""
 
     offset: timedelta = field(default_factory=timedelta)
+    whole_seconds: bool = False
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        moment = datetime.now(UTC) + self.offset
+        return moment.replace(microsecond=0) if self.whole_seconds else moment
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
@@ -92,6 +95,7 @@ class Stack:
 
     def reset(self) -> None:
         self.clock.offset = timedelta()
+        self.clock.whole_seconds = False
 
         async def empty() -> None:
             # Callbacks still in flight from the last test, and its faults, end here.

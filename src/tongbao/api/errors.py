@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tongbao.api import validation
 from tongbao.errors import TongbaoError
 from tongbao.rules import InputRefused, RuleBroken
 
@@ -40,12 +41,6 @@ def error_response(request: Request, status: int, code: str, message: str, param
     return JSONResponse(content=json.loads(body), status_code=status)
 
 
-def _param_of(loc: tuple[Any, ...]) -> str | None:
-    # ("body", "credentials", "apiv3_key") -> "credentials.apiv3_key"; the location kind is dropped.
-    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else []
-    return ".".join(parts) or None
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TongbaoError)
     async def _tongbao(request: Request, exc: TongbaoError) -> JSONResponse:
@@ -61,19 +56,9 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0]
         kind = first.get("type", "")
         if kind == "json_invalid":
-            return error_response(request, 400, "body_invalid_json", "the body is not valid JSON", None)
-        param = _param_of(tuple(first.get("loc", ())))
-        code = (
-            "parameter_missing"
-            if kind == "missing"
-            else "parameter_unknown"
-            if kind == "extra_forbidden"
-            else ("parameter_invalid")
-        )
-        message = (
-            f"{param}: {first.get('msg', 'invalid')}" if param else str(first.get("msg", "invalid body"))
-        )
-        return error_response(request, 400, code, message, param)
+            return error_response(request, 400, "body_invalid_json", "the body is not valid JSON", "body")
+        refused = validation.refusal(first)
+        return error_response(request, 400, refused.code, refused.message, refused.param)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongbao.api.errors import error_payload, internal_error_payload, log_unexpected, send_error
@@ -15,6 +16,8 @@ from tongbao.security.redaction import remember_secret
 from tongbao.security.request_auth import Authenticated, authenticate
 
 PREFIX = "/v1/"
+
+log = structlog.get_logger(__name__)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -103,7 +106,16 @@ class MerchantAuthMiddleware:
         if stored is not None:
             return stored.status_code, [(b"idempotent-replayed", b"true")], stored.body
 
-        status, headers, response_body = await self._run(scope, body)
+        try:
+            status, headers, response_body = await self._run(scope, body)
+        except Exception:
+            # An endpoint failed unexpectedly. Answered here rather than by the outermost handler, so
+            # the answer is signed like every other one to a known app and the key is freed below.
+            log.exception("unhandled error", path=scope["path"])
+            status, headers = 500, []
+            response_body = error_payload(
+                500, "internal_error", "an internal error occurred; nothing was lost", None, request_id
+            )
         if key is not None:
             if status >= 500:
                 await idempotency.abandon(self.c, who.caller.app.id, key)

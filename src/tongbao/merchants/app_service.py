@@ -22,6 +22,7 @@ from tongbao.merchants.domain.apps import (
 )
 from tongbao.merchants.merchant_service import Page, load_merchant
 from tongbao.merchants.models import App, AppSecret, Merchant
+from tongbao.merchants.patching import changes, refuse_nulls
 
 SECRET_PREFIX = "tbs_"  # noqa: S105 - a prefix that makes leaked secrets recognisable
 
@@ -123,14 +124,15 @@ class AppService:
             return list((await tx.scalars(stmt)).all())
 
     async def update(self, app_id: str, fields: dict[str, Any]) -> App:
-        for key in ("name", "ip_allowlist"):
-            if key in fields and fields[key] is None:
-                raise InvalidRequest(f"{key} cannot be null", param=key)
+        refuse_nulls(fields, ("name", "ip_allowlist"))
         fields = _checked(fields)
         async with self.c.uow() as tx:
             app = await load_app(tx, app_id, lock=True)
+            fields = changes(app, fields)
+            if not fields:
+                return app
             new_name = fields.get("name")
-            if new_name and new_name != app.name:
+            if new_name:
                 taken = await tx.scalar(
                     select(App.id).where(App.merchant_id == app.merchant_id, App.name == new_name)
                 )

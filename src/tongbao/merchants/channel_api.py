@@ -65,8 +65,8 @@ async def get_channel_account(account_id: str, c: ContainerDep, _: OperatorDep) 
 async def update_channel_account(
     account_id: str, body: ChannelAccountUpdate, c: ContainerDep, _: OperatorDep
 ) -> object:
-    fields = body.model_dump(exclude_unset=True, exclude_none=True)
-    return _public(await ChannelAccountService(c).update(account_id, fields))
+    # Every field of an account is required: an explicit null is refused, not ignored.
+    return _public(await ChannelAccountService(c).update(account_id, body.model_dump(exclude_unset=True)))
 
 
 @router.put("/{account_id}/credentials", response_model=ChannelAccountPublic)

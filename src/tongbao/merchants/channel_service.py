@@ -25,6 +25,11 @@ from tongbao.merchants.domain.channel_accounts import (
 )
 from tongbao.merchants.merchant_service import Page, load_merchant
 from tongbao.merchants.models import ChannelAccount, MerchantChannelBinding
+from tongbao.merchants.patching import changes, refuse_nulls
+
+# What a PATCH may change. None can be cleared: an account needs a name, an address, its settings
+# (base_url is only defaulted when the account is created) and an on/off state.
+UPDATABLE_FIELDS = frozenset({"name", "base_url", "config", "enabled"})
 
 
 def _invalid(exc: CredentialProblem) -> InvalidRequest:
@@ -120,6 +125,7 @@ class ChannelAccountService:
             return list((await tx.scalars(stmt)).all())
 
     async def update(self, account_id: str, fields: dict[str, Any]) -> ChannelAccount:
+        refuse_nulls(fields, UPDATABLE_FIELDS)
         async with self.c.uow() as tx:
             account = await load_account(tx, account_id, lock=True)
             try:
@@ -129,10 +135,12 @@ class ChannelAccountService:
                     fields["config"] = check_config(Channel(account.channel), fields["config"])
             except CredentialProblem as exc:
                 raise _invalid(exc) from exc
+            fields = changes(account, fields)
+            if not fields:
+                return account
             new_name = fields.get("name")
-            if new_name and new_name != account.name:
-                if await tx.scalar(select(ChannelAccount.id).where(ChannelAccount.name == new_name)):
-                    raise _name_taken(new_name)
+            if new_name and await tx.scalar(select(ChannelAccount.id).where(ChannelAccount.name == new_name)):
+                raise _name_taken(new_name)
             for key, value in fields.items():
                 setattr(account, key, value)
             account.updated_at = self.c.clock.now()

@@ -48,9 +48,8 @@ async def get_merchant(merchant_id: str, c: ContainerDep, _: OperatorDep) -> obj
 
 @router.patch("/{merchant_id}", response_model=MerchantPublic)
 async def update_merchant(merchant_id: str, body: MerchantUpdate, c: ContainerDep, _: OperatorDep) -> object:
-    return await MerchantService(c).update(
-        merchant_id, body.model_dump(exclude_unset=True, exclude_none=True)
-    )
+    # An explicit null clears an optional field; a missing field is left alone.
+    return await MerchantService(c).update(merchant_id, body.model_dump(exclude_unset=True))
 
 
 def _review_route(action: ReviewAction) -> None:

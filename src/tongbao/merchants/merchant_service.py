@@ -22,12 +22,17 @@ from tongbao.merchants.domain.documents import (
 )
 from tongbao.merchants.domain.onboarding import MerchantStatus, ReviewAction
 from tongbao.merchants.models import Merchant, MerchantDocument, MerchantEvent
+from tongbao.merchants.patching import changes, refuse_nulls
 
 _DOCUMENT_ERRORS = {
     "document_too_large": PayloadTooLarge,
     "document_type_unsupported": UnsupportedMediaType,
     "document_empty": InvalidRequest,
 }
+
+
+# A merchant always has these; the rest of its profile is optional and a PATCH may clear it.
+REQUIRED_FIELDS = frozenset({"name", "legal_name"})
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,17 @@ class MerchantService:
             return list((await tx.scalars(stmt)).all())
 
     async def update(self, merchant_id: str, fields: dict[str, Any]) -> Merchant:
+        """``fields`` holds what the PATCH sent; null clears the optional contact fields."""
+        refuse_nulls(fields, REQUIRED_FIELDS)
         async with self.c.uow() as tx:
             merchant = await load_merchant(tx, merchant_id, lock=True)
             self._require_editable(merchant)
+            fields = changes(merchant, fields)
+            if not fields:
+                return merchant
             new_name = fields.get("name")
-            if new_name and new_name != merchant.name:
-                if await tx.scalar(select(Merchant.id).where(Merchant.name == new_name)):
-                    raise _name_taken(new_name)
+            if new_name and await tx.scalar(select(Merchant.id).where(Merchant.name == new_name)):
+                raise _name_taken(new_name)
             for key, value in fields.items():
                 setattr(merchant, key, value)
             merchant.updated_at = self.c.clock.now()

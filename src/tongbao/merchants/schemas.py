@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -10,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from tongbao.merchants.domain.channel_accounts import AccountMode, Channel
 from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import MerchantStatus
+from tongbao.timestamps import Instant
 
 
 def _no_nul(value: str) -> str:
@@ -70,8 +70,8 @@ class MerchantPublic(Out):
     contact_phone: str | None
     status: MerchantStatus
     status_reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class MerchantsPublic(BaseModel):
@@ -90,7 +90,7 @@ class MerchantEventPublic(Out):
     to_status: str
     actor: str
     reason: str | None
-    created_at: datetime
+    created_at: Instant
 
 
 class DocumentPublic(Out):
@@ -102,8 +102,8 @@ class DocumentPublic(Out):
     size_bytes: int
     sha256: str
     uploaded_by: str
-    created_at: datetime
-    superseded_at: datetime | None
+    created_at: Instant
+    superseded_at: Instant | None
 
 
 # --- apps ------------------------------------------------------------------------------------
@@ -136,8 +136,8 @@ class AppPublic(Out):
     ip_allowlist: list[str]
     rsa_public_key_pem: str | None
     enabled: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class AppsPublic(BaseModel):
@@ -147,7 +147,7 @@ class AppsPublic(BaseModel):
 
 class AppWithSecretPublic(AppPublic):
     secret: str = Field(description="shown once: store it now")
-    previous_secret_expires_at: datetime | None = None
+    previous_secret_expires_at: Instant | None = None
 
 
 class RotateSecret(In):
@@ -194,8 +194,8 @@ class ChannelAccountPublic(Out):
     enabled: bool
     single_max_amount: int | None = Field(default=None, description="fen; none: no limit")
     daily_max_amount: int | None = Field(default=None, description="fen per Beijing business day")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class ChannelAccountsPublic(BaseModel):
@@ -211,8 +211,8 @@ class BindingPublic(Out):
     merchant_id: str
     channel: Channel
     channel_account_id: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 # --- the merchant API ------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.ids import new_id
 from tongbao.jobs import queue
 from tongbao.notify.models import NotificationEvent
+from tongbao.timestamps import instant
 
 DELIVER_JOB: Final = "notify.deliver"
 EVENT_TYPES: Final = ("payment.succeeded", "payment.closed", "refund.succeeded", "refund.failed")
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return instant(moment)
 
 
 async def record_event(

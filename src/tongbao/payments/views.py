@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from tongbao.payments.models import Payment, PaymentAttempt
+from tongbao.timestamps import instant_or_none
 
 
 def iso_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return instant_or_none(moment)
 
 
 def attempt_public(attempt: PaymentAttempt) -> dict[str, Any]:
