@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from tongbao.client import TongbaoClient
+from tongbao.payments.domain import MAX_AMOUNT
 
-from ..support.factories import active_merchant, create_app, create_merchant, error_of
+from ..support.factories import active_merchant, channel_account_body, create_app, create_merchant, error_of
 from ..support.stack import Stack
 
 MakeClient = Callable[..., TongbaoClient]
@@ -138,3 +139,16 @@ def test_a_body_that_is_not_json_is_named_as_the_body(admin: httpx.Client) -> No
         "/admin/v1/merchants", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert _refusal(broken) == ("body_invalid_json", "body", "the body is not valid JSON")
+
+
+def test_limits_explain_their_bounds_and_types(admin: httpx.Client) -> None:
+    account = admin.post("/admin/v1/channel-accounts", json=channel_account_body("alipay")).json()
+    limits = f"/admin/v1/channel-accounts/{account['id']}/limits"
+    ceiling = MAX_AMOUNT * 10_000
+    for body, message in (
+        ({"single_max_amount": 0}, "single_max_amount must be at least 1"),
+        ({"daily_max_amount": ceiling + 1}, f"daily_max_amount must be at most {ceiling}"),
+        ({"single_max_amount": "100"}, "single_max_amount must be an integer"),
+    ):
+        param = next(iter(body))
+        assert _refusal(admin.put(limits, json=body)) == ("parameter_invalid", param, message)
