@@ -148,12 +148,9 @@ def page_body(data: list[Any], piece: Slice[Any]) -> dict[str, Any]:
 
 
 class Listed(BaseModel, Generic[Model]):
-    """A page of a newest-first list, for the OpenAPI document."""
+    """A page of a newest-first list, for the OpenAPI document: subclass it per item
+    (``class PaymentsPublic(Listed[PaymentPublic])``) so that the document names it plainly."""
 
     data: list[Model]
     has_more: bool
     next_cursor: str | None
-
-    @classmethod
-    def model_parametrized_name(cls, params: tuple[Any, ...]) -> str:
-        return f"{getattr(params[0], '__name__', 'Item')}List"  # "PaymentPublicList"

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
-from tongbao.merchants.pagination import Listed, WindowDep
+from tongbao.merchants.pagination import WindowDep
 from tongbao.payments.closing import close_payment
 from tongbao.payments.domain import PaymentStatus
 from tongbao.payments.listing import list_payments
-from tongbao.payments.schemas import PaymentCreate, PaymentPublic
+from tongbao.payments.schemas import PaymentCreate, PaymentPublic, PaymentsPublic
 from tongbao.payments.service import PaymentService
 
 router = APIRouter(prefix="/v1/payments", tags=["merchant API: payments"])
@@ -28,8 +28,8 @@ async def create_payment(
     return payment
 
 
-@router.get("", response_model=PaymentPublic | Listed[PaymentPublic])
-async def find_or_list_payments(
+@router.get("", response_model=PaymentPublic | PaymentsPublic)
+async def find_payment(  # keeps its operation id from before the list joined it
     c: ContainerDep,
     caller: CallerDep,
     window: WindowDep,

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongbao.merchants.pagination import Listed
 from tongbao.refunds.schemas import RefundPublic
 
 
@@ -71,3 +72,7 @@ class PaymentPublic(BaseModel):
     closed_at: str | None
     attempts: list[AttemptPublic]
     refunds: list[RefundPublic]
+
+
+class PaymentsPublic(Listed[PaymentPublic]):
+    """A page of the list, newest first."""

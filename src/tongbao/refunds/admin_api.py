@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from tongbao.api.deps import ContainerDep, OperatorDep
 from tongbao.merchants.pagination import WindowDep
 from tongbao.refunds.domain import RefundKind, RefundStatus
-from tongbao.refunds.listing import RefundFilter, admin_list_refunds, admin_refund
+from tongbao.refunds.listing import RefundFilter, list_all_refunds, show_refund
 
 router = APIRouter(prefix="/admin/v1/refunds", tags=["admin: refunds"])
 
@@ -17,7 +17,7 @@ IdFilter = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("")
-async def admin_list(
+async def admin_list_refunds(
     c: ContainerDep,
     _: OperatorDep,
     window: WindowDep,
@@ -29,9 +29,9 @@ async def admin_list(
 ) -> dict[str, Any]:
     """Newest first, a page at a time (``limit``, ``starting_after``), filtered as asked."""
     filters = RefundFilter(status, kind, payment_id, merchant_id, app_id)
-    return await admin_list_refunds(c, window, filters)
+    return await list_all_refunds(c, window, filters)
 
 
 @router.get("/{refund_id}")
-async def admin_get(c: ContainerDep, _: OperatorDep, refund_id: str) -> dict[str, Any]:
-    return await admin_refund(c, refund_id)
+async def admin_get_refund(c: ContainerDep, _: OperatorDep, refund_id: str) -> dict[str, Any]:
+    return await show_refund(c, refund_id)

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
-from tongbao.merchants.pagination import Listed, WindowDep
+from tongbao.merchants.pagination import WindowDep
 from tongbao.refunds.domain import RefundStatus
 from tongbao.refunds.listing import list_refunds
-from tongbao.refunds.schemas import RefundCreate, RefundPublic
+from tongbao.refunds.schemas import RefundCreate, RefundPublic, RefundsPublic
 from tongbao.refunds.service import RefundService
 
 router = APIRouter(prefix="/v1/refunds", tags=["merchant API: refunds"])
@@ -29,8 +29,8 @@ async def create_refund(
     return refund
 
 
-@router.get("", response_model=RefundPublic | Listed[RefundPublic])
-async def find_or_list_refunds(
+@router.get("", response_model=RefundPublic | RefundsPublic)
+async def find_refund(  # keeps its operation id from before the list joined it
     c: ContainerDep,
     caller: CallerDep,
     window: WindowDep,

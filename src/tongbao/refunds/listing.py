@@ -71,13 +71,13 @@ async def list_refunds(
     return page_body(shown, piece)
 
 
-async def admin_list_refunds(c: Container, window: Window, filters: RefundFilter) -> dict[str, Any]:
+async def list_all_refunds(c: Container, window: Window, filters: RefundFilter) -> dict[str, Any]:
     """Every refund, Tongbao's own returns of captures the merchant never owned included."""
     shown, piece = await _page(c, filters, window, admin=True)
     return page_body(shown, piece)
 
 
-async def admin_refund(c: Container, refund_id: str) -> dict[str, Any]:
+async def show_refund(c: Container, refund_id: str) -> dict[str, Any]:
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
         if refund is None:

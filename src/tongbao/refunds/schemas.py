@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongbao.merchants.pagination import Listed
+
 
 class RefundCreate(BaseModel):
     """Checked field by field by the service (so that each mistake gets its own error code)."""
@@ -38,3 +40,7 @@ class RefundPublic(BaseModel):
     notify_url: str | None
     created_at: str
     finished_at: str | None
+
+
+class RefundsPublic(Listed[RefundPublic]):
+    """A page of the list, newest first."""
