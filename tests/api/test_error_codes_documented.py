@@ -115,6 +115,8 @@ def raised_codes() -> set[str]:
                 codes.add(_code_of_call(node, classes[callee]) or "")
             elif callee == "error_response" and len(node.args) > 2:
                 codes.add(_text(node.args[2]) or "")
+            elif callee == "error_payload" and len(node.args) > 1:
+                codes.add(_text(node.args[1]) or "")
         codes |= _code_tables(module)
     codes.discard("")
     return codes

@@ -109,13 +109,11 @@ class MerchantAuthMiddleware:
         try:
             status, headers, response_body = await self._run(scope, body)
         except Exception:
-            # An endpoint failed unexpectedly. Answered here rather than by the outermost handler, so
-            # the answer is signed like every other one to a known app and the key is freed below.
-            log.exception("unhandled error", path=scope["path"])
-            status, headers = 500, []
-            response_body = error_payload(
-                500, "internal_error", "an internal error occurred; nothing was lost", None, request_id
-            )
+            # An endpoint failed unexpectedly: its key is freed so that a retry runs again; the
+            # signed 500 is answered, and the error logged once, by the caller of this method.
+            if key is not None:
+                await idempotency.abandon(self.c, who.caller.app.id, key)
+            raise
         if key is not None:
             if status >= 500:
                 await idempotency.abandon(self.c, who.caller.app.id, key)
