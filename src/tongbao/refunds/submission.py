@@ -114,10 +114,12 @@ async def sync_refund(c: Container, job: ClaimedJob) -> RetryAt | None:
     last = job.attempts >= min(job.max_attempts, c.settings.refund_sync_max_attempts)
     try:
         again = await _sync(c, refund_id)
-    except Exception:
-        if last:
-            await _stopped(c, refund_id, job.attempts)
-        raise
+    except Exception as exc:
+        if not last:
+            raise  # the worker backs off and runs it again
+        log.warning("refund sync failed on its last attempt", refund_id=refund_id, error=repr(exc))
+        await _record_error(c, refund_id, repr(exc), queried=False)
+        again = RetryAt(c.clock.now())
     if again is not None and last:
         await _stopped(c, refund_id, job.attempts)
         return None
