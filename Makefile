@@ -27,11 +27,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
-## lint: ruff and mypy
+## lint: ruff, mypy, and the import contracts (pyproject's [tool.importlinter])
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: lint test
 

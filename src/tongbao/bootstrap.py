@@ -1,40 +1,40 @@
-"""The one place that wires Tongbao together: settings, database, secret box, clock.
+"""The one place that wires Tongbao together: the container, what each domain event triggers, and
+which handler runs each kind of job.
 
-The API, the worker and the CLI each build a ``Container`` and hand it down; nothing below reaches
-the database or the network through a module-level global.
+The money chain runs one way (payments ← refunds ← cases): payments never call refunds or cases.
+What a payment's change triggers further up (an exception case, the policy refund of a duplicate,
+a case settled by its refund) is a handler of the event the change returned, registered here and
+run by the unit of work in the same transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from tongbao.cases import handlers as case_handlers
 from tongbao.channels.registry import ChannelRegistry
 from tongbao.clock import Clock, SystemClock
 from tongbao.config import Settings
+from tongbao.container import Container
 from tongbao.db.engine import make_engine, make_sessionmaker
-from tongbao.db.uow import UnitOfWork
+from tongbao.db.uow import EventHandlers, UnitOfWork
+from tongbao.jobs.housekeeping import Housekeeping, housekeeping
+from tongbao.jobs.payloads import JobPayload
+from tongbao.jobs.worker import Handler, Periodic, Worker
 from tongbao.notify.endpoints import EndpointPool
+from tongbao.notify.events import DeliverEvent
+from tongbao.notify.jobs import deliver_event
+from tongbao.payments import jobs as payment_jobs
+from tongbao.payments.barcode import poll_barcode
+from tongbao.payments.job_payloads import CloseAttempt, ExpirePayment, ExpirySweep, PollBarcode, QueryAttempt
+from tongbao.refunds.opening import SyncRefund
+from tongbao.refunds.submission import sync_refund
 from tongbao.security.master_key import MasterKey
 from tongbao.security.secretbox import SecretBox
 
 
-@dataclass
-class Container:
-    settings: Settings
-    engine: AsyncEngine
-    uow: UnitOfWork
-    secrets: SecretBox
-    master_key_is_demo: bool
-    channels: ChannelRegistry
-    endpoints: EndpointPool
-    clock: Clock = field(default_factory=SystemClock)
-
-    async def aclose(self) -> None:
-        await self.channels.aclose()
-        await self.endpoints.aclose()
-        await self.engine.dispose()
+def event_handlers() -> EventHandlers:
+    handlers = EventHandlers()
+    case_handlers.register(handlers)
+    return handlers
 
 
 def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock | None = None) -> Container:
@@ -44,10 +44,32 @@ def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock |
     return Container(
         settings=settings,
         engine=engine,
-        uow=UnitOfWork(make_sessionmaker(engine)),
+        uow=UnitOfWork(make_sessionmaker(engine), event_handlers()),
         secrets=secrets,
         master_key_is_demo=master_key.is_demo,
         channels=ChannelRegistry(secrets, clock, timeout_s=settings.channel_timeout_s),
         endpoints=EndpointPool(settings.notify_per_endpoint, settings.notify_timeout_s),
         clock=clock,
     )
+
+
+JOBS: dict[type[JobPayload], Handler] = {
+    Housekeeping: housekeeping,
+    DeliverEvent: deliver_event,
+    QueryAttempt: payment_jobs.query_attempt,
+    ExpirePayment: payment_jobs.expire_payment,
+    ExpirySweep: payment_jobs.expiry_sweep,
+    CloseAttempt: payment_jobs.close_stray_attempt,
+    PollBarcode: poll_barcode,
+    SyncRefund: sync_refund,
+}
+JOB_HANDLERS: dict[str, Handler] = {payload.KIND: handler for payload, handler in JOBS.items()}
+
+PERIODIC = (
+    Periodic(Housekeeping.KIND, every_s=60),
+    Periodic(ExpirySweep.KIND, every_s=30),
+)
+
+
+def build_worker(c: Container, **options: float | int | str) -> Worker:
+    return Worker(c, JOB_HANDLERS, PERIODIC, **options)  # type: ignore[arg-type]

@@ -12,6 +12,8 @@ from typing import Final
 
 # Currencies Tongbao accepts, with their minor-unit exponent. The channels in scope settle in CNY.
 CURRENCIES: Final = {"CNY": 2}
+# The platform's single-payment ceiling, 1,000,000.00 CNY in fen; per-account limits come on top.
+MAX_AMOUNT: Final = 100_000_000
 
 _YUAN: Final = re.compile(r"(0|[1-9][0-9]{0,15})\.([0-9]{2})")
 _FEN: Final = re.compile(r"0|[1-9][0-9]{0,17}")

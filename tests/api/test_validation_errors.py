@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tongbao.client import TongbaoClient
-from tongbao.payments.domain import MAX_AMOUNT
+from tongbao.money import MAX_AMOUNT
 
 from ..support.factories import active_merchant, channel_account_body, create_app, create_merchant, error_of
 from ..support.stack import Stack

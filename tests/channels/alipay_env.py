@@ -21,7 +21,8 @@ from starlette.routing import Mount, Route
 
 from tests.support.live_server import LiveServer
 from tongbao.channels.alipay.adapter import AlipayAdapter
-from tongbao.channels.base import Method, OrderRequest
+from tongbao.channels.base import OrderRequest
+from tongbao.channels.kinds import Method
 from tongbao.clock import SystemClock
 from tongbao.security import samples
 from tongbao.simulators.alipay import AlipaySimulator, create_alipay_simulator

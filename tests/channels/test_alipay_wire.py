@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from tongbao.channels.alipay.adapter import AlipayAdapter
-from tongbao.channels.base import Method, OrderRequest, OrderState, RefundRequest, RefundState
+from tongbao.channels.base import OrderRequest, OrderState, RefundRequest, RefundState
+from tongbao.channels.kinds import Method
 from tongbao.security import samples
 
 GATEWAY = "https://openapi.alipay.com/gateway.do"

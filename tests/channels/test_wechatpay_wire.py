@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tongbao.channels.base import Method, OrderRequest, OrderState, RefundRequest, RefundState
+from tongbao.channels.base import OrderRequest, OrderState, RefundRequest, RefundState
+from tongbao.channels.kinds import Method
 from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
 from tongbao.security import samples

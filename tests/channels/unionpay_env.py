@@ -19,7 +19,8 @@ from starlette.routing import Mount
 
 from tests.simulators.support import ManualClock, Receiver
 from tests.support.live_server import LiveServer
-from tongbao.channels.base import Method, NotificationRejected, OrderRequest
+from tongbao.channels.base import NotificationRejected, OrderRequest
+from tongbao.channels.kinds import Method
 from tongbao.channels.unionpay import protocol
 from tongbao.channels.unionpay.adapter import UnionPayAdapter
 from tongbao.clock import SystemClock

@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from tests.support.live_server import LiveServer
-from tongbao.channels.base import Action, Method, OrderRequest
+from tongbao.channels.base import Action, OrderRequest
+from tongbao.channels.kinds import Method
 from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
 from tongbao.clock import SystemClock

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.jobs import queue
 from tongbao.jobs.models import Job
 

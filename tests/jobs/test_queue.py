@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.support.stack import Stack
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.jobs import queue
 from tongbao.jobs.models import Job
 from tongbao.jobs.queue import ClaimedJob

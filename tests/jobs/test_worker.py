@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.support.stack import Stack
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.jobs import queue
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import Handler, Periodic, RetryAt, Worker

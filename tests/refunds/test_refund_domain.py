@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tongbao.merchants.domain.channel_accounts import Channel
+from tongbao.channels.kinds import Channel
 from tongbao.payments.domain import PaymentStatus
 from tongbao.refunds.domain import (
     IllegalRefundTransition,

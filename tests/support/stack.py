@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from tongbao.api.app import create_app
-from tongbao.bootstrap import Container, build_container
+from tongbao.bootstrap import build_container, build_worker
 from tongbao.config import Settings
+from tongbao.container import Container
 from tongbao.db import migrate
 from tongbao.db.registry import metadata
-from tongbao.jobs.registry import build_worker
 from tongbao.jobs.worker import Worker
 from tongbao.security.master_key import MasterKey
 from tongbao.security.operators import OperatorService

@@ -11,7 +11,9 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from tongbao import __version__
+from tongbao.api import admin_payment_routes as payments_admin_api
 from tongbao.api import health
+from tongbao.api import payment_routes as payments_api
 from tongbao.api.errors import install_error_handlers
 from tongbao.api.json_text import JsonTextMiddleware
 from tongbao.api.merchant_auth import MerchantAuthMiddleware
@@ -21,10 +23,10 @@ from tongbao.api.middleware import (
     RequestIdMiddleware,
     UnexpectedErrorMiddleware,
 )
-from tongbao.bootstrap import Container
+from tongbao.bootstrap import build_worker
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
-from tongbao.jobs.registry import build_worker
+from tongbao.container import Container
 from tongbao.merchants import (
     app_api,
     channel_api,
@@ -36,8 +38,6 @@ from tongbao.merchants import (
     policy_api,
 )
 from tongbao.notify import api as notify_api
-from tongbao.payments import admin_api as payments_admin_api
-from tongbao.payments import api as payments_api
 from tongbao.payments import callback_api
 from tongbao.refunds import admin_api as refunds_admin_api
 from tongbao.refunds import api as refunds_api

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Unauthorized
 from tongbao.merchants.app_service import Caller
 from tongbao.security.models import Operator

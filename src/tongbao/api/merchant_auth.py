@@ -9,7 +9,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongbao.api.errors import error_payload, internal_error_payload, log_unexpected, send_error
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import PayloadTooLarge, TongbaoError
 from tongbao.security import idempotency, signing
 from tongbao.security.redaction import remember_secret

@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
 from tongbao.cases.domain import CaseDecision, CaseKind, CaseStatus, check_decision
 from tongbao.cases.models import CaseAction, ExceptionCase
+from tongbao.cases.remedies import refund_capture, reopen_payment
 from tongbao.cases.service import record_action
+from tongbao.container import Container
 from tongbao.errors import InvalidRequest, NotFound
 from tongbao.jobs import queue
-from tongbao.payments.captures import refund_capture, reopen_payment
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.store import load_payment
 from tongbao.refunds.domain import RefundProblem, RefundStatus

@@ -8,8 +8,9 @@ for the next decision.
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 
 from tongbao.rules import InputRefused, RuleBroken
 
@@ -40,13 +41,6 @@ class CaseDecision(StrEnum):
     MARK_REFUNDED = "mark_refunded"  # the money went back: the refund succeeds with its amount
     MARK_FAILED = "mark_failed"  # it did not: the refund fails and its amount may be refunded again
     RESUME = "resume"  # the janitor stopped asking the channel about the refund: ask again
-
-
-class ExceptionPolicy(StrEnum):
-    """Per merchant: what happens to a duplicate or late capture before anyone looks."""
-
-    AUTO_REFUND = "auto_refund"  # give a duplicate back, succeed a late one if nothing else captured
-    HOLD_FOR_REVIEW = "hold_for_review"  # keep the case open for an operator
 
 
 DECISIONS: Final[dict[CaseKind, frozenset[CaseDecision]]] = {
@@ -125,3 +119,21 @@ def check_decision(
     elif refund_open:
         raise CaseProblem("refund_in_progress", None, "a refund for this case is still with the channel")
     return chosen
+
+
+class CaseRecord(Protocol):
+    status: str
+    resolution: str | None
+    updated_at: datetime
+
+
+def settle_case(case: CaseRecord, status: CaseStatus | None, resolution: str | None, now: datetime) -> None:
+    """Where a decision or the channel's word leaves the case: ``open → resolved | dismissed``,
+    never back; ``resolution`` says how (it may change while the case stays open)."""
+    if status is not None and status is not CaseStatus.OPEN:
+        if case.status != CaseStatus.OPEN:
+            raise CaseProblem("case_closed", None, f"the case is {case.status}; its decisions are final")
+        case.status = status.value
+    if resolution is not None:
+        case.resolution = resolution
+    case.updated_at = now

@@ -11,9 +11,12 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.cases.domain import CaseStatus
+from tongbao.cases.domain import CaseKind, CaseStatus, settle_case
 from tongbao.cases.models import AlertEvent, CaseAction, ExceptionCase
+from tongbao.db.uow import publish
 from tongbao.ids import new_id
+from tongbao.payments import domain as payment_domain
+from tongbao.payments.models import Payment
 
 log = structlog.get_logger(__name__)
 
@@ -130,9 +133,11 @@ async def record_action(
             at=now,
         )
     )
-    if status is not None:
-        case.status = status.value
-    if resolution is not None:
-        case.resolution = resolution
-    case.updated_at = now
+    closing = status is not None and case.status == CaseStatus.OPEN and status is not CaseStatus.OPEN
+    settle_case(case, status, resolution, now)
+    if closing and case.kind == CaseKind.AMOUNT_MISMATCH and case.payment_id is not None:
+        # The review that held the payment ends with its case.
+        payment = await tx.get(Payment, case.payment_id)
+        assert payment is not None
+        publish(tx, payment_domain.release_hold(payment, now))
     log.info("exception case action", case_id=case.id, action=action, actor=actor, status=case.status)

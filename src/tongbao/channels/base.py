@@ -14,26 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from tongbao.merchants.domain.channel_accounts import Channel
-
-
-class Method(StrEnum):
-    WECHAT_NATIVE = "wechat_native"
-    WECHAT_JSAPI = "wechat_jsapi"
-    WECHAT_H5 = "wechat_h5"
-    WECHAT_APP = "wechat_app"
-    ALIPAY_QR = "alipay_qr"
-    ALIPAY_PAGE = "alipay_page"
-    ALIPAY_WAP = "alipay_wap"
-    ALIPAY_APP = "alipay_app"
-    ALIPAY_BARCODE = "alipay_barcode"
-    UNIONPAY_WEB = "unionpay_web"
-    UNIONPAY_WAP = "unionpay_wap"
-
-    @property
-    def channel(self) -> Channel:
-        prefix = self.value.split("_", 1)[0]
-        return {"wechat": Channel.WECHATPAY, "alipay": Channel.ALIPAY, "unionpay": Channel.UNIONPAY}[prefix]
+from tongbao.channels.kinds import Channel, Method
 
 
 class OrderState(StrEnum):

@@ -15,14 +15,14 @@ from typing import Final
 
 import httpx
 
+from tongbao.channels.account import AccountConfig
 from tongbao.channels.alipay.adapter import AlipayAdapter
 from tongbao.channels.base import ChannelAdapter
+from tongbao.channels.kinds import Channel
 from tongbao.channels.unionpay.adapter import UnionPayAdapter
 from tongbao.channels.wechatpay.adapter import WeChatPayAdapter
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
 from tongbao.clock import Clock
-from tongbao.merchants.domain.channel_accounts import Channel, credentials_context
-from tongbao.merchants.models import ChannelAccount
 from tongbao.security.secretbox import SecretBox
 
 ADAPTERS_KEPT: Final = 512
@@ -50,21 +50,21 @@ class ChannelRegistry:
             )
         return self._http
 
-    def credentials(self, account: ChannelAccount) -> dict[str, str]:
-        opened = self.secrets.open(account.credentials_ciphertext, credentials_context(account.id))
+    def credentials(self, account: AccountConfig) -> dict[str, str]:
+        opened = self.secrets.open(account.sealed_credentials, account.credentials_aad)
         return dict(json.loads(opened))
 
     def supports(self, channel: str) -> bool:
         return channel in (Channel.WECHATPAY, Channel.ALIPAY, Channel.UNIONPAY)
 
-    def adapter(self, account: ChannelAccount) -> ChannelAdapter:
+    def adapter(self, account: AccountConfig) -> ChannelAdapter:
         # Any change to the account (credentials re-sealed, config, URL) is a new key.
         key = (
             account.id,
             account.channel,
             account.base_url or "",
-            json.dumps(account.config, sort_keys=True),
-            hashlib.sha256(account.credentials_ciphertext.encode()).hexdigest(),
+            json.dumps(dict(account.config), sort_keys=True),
+            hashlib.sha256(account.sealed_credentials.encode()).hexdigest(),
         )
         adapter = self._adapters.get(key)
         if adapter is None:
@@ -76,12 +76,12 @@ class ChannelRegistry:
             self._adapters.move_to_end(key)
         return adapter
 
-    def _build(self, account: ChannelAccount) -> ChannelAdapter:
+    def _build(self, account: AccountConfig) -> ChannelAdapter:
         if account.channel == Channel.WECHATPAY:
             return WeChatPayAdapter(
                 account_id=account.id,
                 base_url=account.base_url,
-                config=account.config,
+                config=dict(account.config),
                 credentials=self.credentials(account),
                 http=self.http,
                 clock=self.clock,
@@ -91,7 +91,7 @@ class ChannelRegistry:
             return AlipayAdapter(
                 account_id=account.id,
                 base_url=account.base_url,
-                config=account.config,
+                config=dict(account.config),
                 credentials=self.credentials(account),
                 http=self.http,
                 clock=self.clock,
@@ -100,7 +100,7 @@ class ChannelRegistry:
             return UnionPayAdapter(
                 account_id=account.id,
                 base_url=account.base_url,
-                config=account.config,
+                config=dict(account.config),
                 credentials=self.credentials(account),
                 http=self.http,
                 clock=self.clock,

@@ -15,7 +15,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from tongbao.api.app import create_app
-from tongbao.bootstrap import Container, build_container
+from tongbao.bootstrap import build_container, build_worker
 from tongbao.cli import manage, sim
 from tongbao.cli.runtime import (
     console,
@@ -25,11 +25,11 @@ from tongbao.cli.runtime import (
     require_schema_at_head,
     run_with_container,
 )
+from tongbao.container import Container
 from tongbao.db import migrate
 from tongbao.demo.registration import DemoSimulators
 from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
 from tongbao.demo.shop import demo_shop_router
-from tongbao.jobs.registry import build_worker
 from tongbao.security.secretbox import generate_master_key
 from tongbao.simulators.alipay import create_alipay_simulator
 from tongbao.simulators.unionpay import create_unionpay_simulator

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tongbao.bootstrap import Container
 from tongbao.cli.runtime import console, err, load_settings, master_key, run_with_container
+from tongbao.container import Container
 from tongbao.errors import TongbaoError
 from tongbao.merchants.app_service import AppService
 from tongbao.merchants.channel_service import ChannelAccountService

@@ -15,9 +15,10 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.tracebacks import ExceptionDictTransformer
 
-from tongbao.bootstrap import Container, build_container
+from tongbao.bootstrap import build_container
 from tongbao.cli.log_writer import BackgroundLogWriter
 from tongbao.config import Settings
+from tongbao.container import Container
 from tongbao.db import migrate
 from tongbao.db.engine import make_engine
 from tongbao.security.master_key import MasterKey, MasterKeyMissing, load_master_key

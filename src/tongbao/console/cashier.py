@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from tongbao.api.deps import ContainerDep
-from tongbao.channels.base import Method
+from tongbao.channels.kinds import Method
 from tongbao.merchants.models import ChannelAccount, Merchant
 from tongbao.money import fen_to_yuan
 from tongbao.payments.domain import PaymentStatus

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from tongbao.db.uow import EventedSession
+
 
 def make_engine(url: str) -> AsyncEngine:
     kwargs: dict[str, Any] = {}
@@ -40,4 +42,4 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=EventedSession, expire_on_commit=False, autoflush=False)

@@ -3,21 +3,77 @@
 ``async with uow() as tx:`` yields a session inside a transaction; nothing is written unless
 ``await tx.commit()`` is called. Leaving the block closes the session, which rolls back whatever
 was not committed; objects already loaded stay readable (closing detaches, it does not expire).
+
+Domain events published in the transaction (``publish``) are handed to their handlers when it
+commits, before the database commit: a handler's writes land with their cause, and a handler that
+fails rolls the whole transaction back. Events a handler publishes are handled in the same commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tongbao.events import DomainEvent
+
+E = TypeVar("E", bound=DomainEvent)
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+_PENDING: Final = "tongbao.pending_events"
+_HANDLERS: Final = "tongbao.event_handlers"
+_SEEN: Final = "tongbao.published_events"
+
+
+class EventHandlers:
+    """Which handlers each kind of event has, in the order they were registered."""
+
+    def __init__(self) -> None:
+        self._by_kind: dict[type[DomainEvent], list[Handler]] = {}
+
+    def on(self, kind: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> None:
+        self._by_kind.setdefault(kind, []).append(handler)
+
+    def of(self, event: DomainEvent) -> list[Handler]:
+        return [h for kind in type(event).__mro__ for h in self._by_kind.get(kind, ())]
+
+    def kinds(self) -> set[type[DomainEvent]]:
+        return set(self._by_kind)
+
+
+def publish(tx: AsyncSession, events: list[DomainEvent] | tuple[DomainEvent, ...]) -> None:
+    """Records the events of this transaction; their handlers run when it commits."""
+    tx.info.setdefault(_PENDING, []).extend(events)
+    tx.info.setdefault(_SEEN, []).extend(events)
+
+
+def published(tx: AsyncSession) -> list[DomainEvent]:
+    """Every event published in this session so far, handled or not."""
+    return list(tx.info.get(_SEEN, ()))
+
+
+class EventedSession(AsyncSession):
+    async def commit(self) -> None:
+        handlers: EventHandlers | None = self.info.get(_HANDLERS)
+        pending: list[DomainEvent] = self.info.setdefault(_PENDING, [])
+        while pending:
+            event = pending.pop(0)
+            for handler in handlers.of(event) if handlers is not None else ():
+                await handler(self, event)
+        await super().commit()
+
 
 class UnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], handlers: EventHandlers | None = None
+    ) -> None:
         self._sessions = sessions
+        self.handlers = handlers or EventHandlers()
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
+            session.info[_HANDLERS] = self.handlers
             yield session

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
 
-from tongbao.bootstrap import Container
+from tongbao.channels.kinds import Channel
+from tongbao.container import Container
 from tongbao.merchants.channel_service import ChannelAccountService
-from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.merchants.models import ChannelAccount
 from tongbao.security import samples
 from tongbao.simulators.alipay import AlipaySimulator

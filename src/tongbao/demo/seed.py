@@ -13,14 +13,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tongbao.bootstrap import Container
-from tongbao.channels.base import Method
+from tongbao.channels.kinds import Channel, Method
+from tongbao.container import Container
 from tongbao.demo.registration import DemoSimulators, register_accounts
 from tongbao.demo.sample_files import tiny_pdf, tiny_png
 from tongbao.errors import Unauthorized
 from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.channel_service import ChannelAccountService
-from tongbao.merchants.domain.channel_accounts import AccountMode, Channel
+from tongbao.merchants.domain.channel_accounts import AccountMode
 from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import ReviewAction
 from tongbao.merchants.merchant_service import MerchantService
@@ -111,8 +111,8 @@ async def _sample_payment(c: Container, caller: Caller) -> str:
         "subject": "拿铁 Latte (demo)",
         "expire_in_seconds": 7200,
     }
-    payment, _ = await PaymentService(c).create(caller, body)
-    return str(payment["action"]["url"])
+    payment_id, _ = await PaymentService(c).create(caller, body)
+    return PaymentService(c).cashier_url(payment_id)
 
 
 async def _create_merchant(c: Container) -> Merchant:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import ClassVar
 
 import structlog
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
+from tongbao.jobs.payloads import JobPayload
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.security import idempotency
 from tongbao.security.replay import purge_nonces
 
-HOUSEKEEPING: Final = "housekeeping"
+
+@dataclass(frozen=True)
+class Housekeeping(JobPayload):
+    """Periodic: expired idempotency records and nonces go."""
+
+    KIND: ClassVar[str] = "housekeeping"
+
+
 log = structlog.get_logger(__name__)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.ids import new_id
 from tongbao.jobs.models import Job
 

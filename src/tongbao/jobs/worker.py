@@ -19,7 +19,7 @@ from datetime import datetime
 
 import structlog
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.jobs import queue
 from tongbao.jobs.queue import ClaimedJob
 

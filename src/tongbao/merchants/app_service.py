@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound
 from tongbao.ids import new_id
 from tongbao.merchants.domain.apps import (

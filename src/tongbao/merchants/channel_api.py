@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from tongbao.api.deps import ContainerDep, OperatorDep
+from tongbao.channels.kinds import Channel
 from tongbao.merchants.channel_service import ChannelAccountService
-from tongbao.merchants.domain.channel_accounts import CREDENTIAL_FIELDS, Channel
+from tongbao.merchants.domain.channel_accounts import CREDENTIAL_FIELDS
 from tongbao.merchants.models import ChannelAccount
 from tongbao.merchants.pagination import PageDep, cut
 from tongbao.merchants.schemas import (

@@ -9,13 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
+from tongbao.channels.kinds import Channel
+from tongbao.container import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound
 from tongbao.ids import new_id
 from tongbao.merchants.domain.channel_accounts import (
     DEFAULT_BASE_URLS,
     AccountMode,
-    Channel,
     CredentialProblem,
     check_base_url,
     check_config,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from tongbao.api.deps import ContainerDep, OperatorDep
 from tongbao.merchants.channel_service import load_account
-from tongbao.payments.domain import MAX_AMOUNT
+from tongbao.money import MAX_AMOUNT
 
 router = APIRouter(prefix="/admin/v1/channel-accounts", tags=["admin: channel accounts"])
 

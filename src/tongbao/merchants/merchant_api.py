@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile, status
 
 from tongbao.api.deps import ContainerDep, OperatorDep
+from tongbao.channels.kinds import Channel
 from tongbao.merchants.channel_service import ChannelAccountService
-from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import MerchantStatus, ReviewAction
 from tongbao.merchants.merchant_service import MerchantService

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from tongbao.ids import new_id
 from tongbao.merchants.domain import onboarding

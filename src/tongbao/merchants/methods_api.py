@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
 from tongbao.api.deps import ContainerDep, OperatorDep
-from tongbao.channels.base import Method
+from tongbao.channels.kinds import Method
 from tongbao.errors import InvalidRequest
 from tongbao.merchants.merchant_service import load_merchant
 

@@ -18,7 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tongbao.channels.account import AccountConfig
 from tongbao.db.base import Base, UTCDateTime
+from tongbao.merchants.domain.channel_accounts import credentials_context
 
 
 class Merchant(Base):
@@ -120,6 +122,17 @@ class ChannelAccount(Base):
     daily_max_amount: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def adapter_config(self) -> AccountConfig:
+        """What the channel adapters are built from (they never see this row)."""
+        return AccountConfig(
+            id=self.id,
+            channel=self.channel,
+            base_url=self.base_url,
+            config=dict(self.config),
+            sealed_credentials=self.credentials_ciphertext,
+            credentials_aad=credentials_context(self.id),
+        )
 
 
 class MerchantChannelBinding(Base):

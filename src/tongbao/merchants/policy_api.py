@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel
 
 from tongbao.api.deps import ContainerDep, OperatorDep
-from tongbao.cases.domain import ExceptionPolicy
 from tongbao.errors import InvalidRequest
+from tongbao.merchants.domain.exception_policy import ExceptionPolicy
 from tongbao.merchants.merchant_service import load_merchant
 
 router = APIRouter(prefix="/admin/v1/merchants", tags=["admin: merchants"])

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from tongbao.merchants.domain.channel_accounts import AccountMode, Channel
+from tongbao.channels.kinds import Channel
+from tongbao.merchants.domain.channel_accounts import AccountMode
 from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import MerchantStatus
 from tongbao.timestamps import Instant

@@ -13,7 +13,7 @@ from enum import StrEnum
 import httpx
 from sqlalchemy import func, select
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.ids import new_id
 from tongbao.merchants.app_service import AppService
 from tongbao.notify.endpoints import EndpointPool

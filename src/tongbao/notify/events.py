@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.ids import new_id
-from tongbao.jobs import queue
+from tongbao.jobs.payloads import JobPayload, schedule
 from tongbao.notify.models import NotificationEvent
 from tongbao.timestamps import instant
 
-DELIVER_JOB: Final = "notify.deliver"
+
+@dataclass(frozen=True)
+class DeliverEvent(JobPayload):
+    """Delivers (or retries delivering) one event to the merchant's endpoint."""
+
+    KIND: ClassVar[str] = "notify.deliver"
+    event_id: str
+
+    def dedupe_key(self) -> str:
+        return f"notify:{self.event_id}"
+
+
 EVENT_TYPES: Final = ("payment.succeeded", "payment.closed", "refund.succeeded", "refund.failed")
 
 
@@ -52,12 +64,5 @@ async def record_event(
     tx.add(event)
     if notify_url:
         # The schedule lives on the event; the job only carries it out, so it may retry often.
-        await queue.enqueue(
-            tx,
-            DELIVER_JOB,
-            {"event_id": event_id},
-            now=now,
-            dedupe_key=f"notify:{event_id}",
-            max_attempts=1_000,
-        )
+        await schedule(tx, DeliverEvent(event_id), now=now, max_attempts=1_000)
     return event

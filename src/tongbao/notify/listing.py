@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.merchants.pagination import Cursor, Window, newest_first, page_body, take
 from tongbao.notify.delivery import EventStatus
 from tongbao.notify.models import NotificationEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Conflict
 from tongbao.notify.delivery import Trigger, deliver
 from tongbao.notify.views import event_public, load_event

@@ -11,18 +11,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelAdapter, ChannelUnknownOutcome, OrderRequest, OrderState, OrderStatus
-from tongbao.jobs import queue
+from tongbao.container import Container
+from tongbao.jobs.payloads import schedule
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import RetryAt
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments.closing import close_payment
 from tongbao.payments.domain import AttemptStatus
+from tongbao.payments.job_payloads import PollBarcode
 from tongbao.payments.models import PaymentAttempt
 from tongbao.payments.results import apply_status
 
-POLL_JOB: Final = "payment.barcode_poll"
 POLL_EVERY: Final = timedelta(seconds=5)
 WAIT_AT_MOST: Final = timedelta(seconds=60)
 
@@ -39,26 +39,21 @@ async def charge_barcode(c: Container, adapter: ChannelAdapter, order: OrderRequ
         return
     now = c.clock.now()
     async with c.uow() as tx:
-        await queue.enqueue(
-            tx,
-            POLL_JOB,
-            {"attempt_id": order.order_no, "give_up_at": (now + WAIT_AT_MOST).isoformat()},
-            now=now,
-            run_at=now + POLL_EVERY,
-            dedupe_key=f"barcode:{order.order_no}",
-        )
+        poll = PollBarcode(attempt_id=order.order_no, give_up_at=(now + WAIT_AT_MOST).isoformat())
+        await schedule(tx, poll, now=now, run_at=now + POLL_EVERY)
         await tx.commit()
 
 
 async def poll_barcode(c: Container, job: ClaimedJob) -> RetryAt | None:
-    attempt_id = job.payload["attempt_id"]
+    poll = PollBarcode.of(job)
+    attempt_id = poll.attempt_id
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, attempt_id)
         if attempt is None or attempt.status != AttemptStatus.PENDING:
             return None
         account = await tx.get(ChannelAccount, attempt.channel_account_id)
         assert account is not None
-    adapter = c.channels.adapter(account)
+    adapter = c.channels.adapter(account.adapter_config())
     try:
         status = await adapter.query(attempt_id)
     except ChannelUnknownOutcome:
@@ -67,7 +62,7 @@ async def poll_barcode(c: Container, job: ClaimedJob) -> RetryAt | None:
         await apply_status(c, attempt_id, status, source="query")
         return None
     now = c.clock.now()
-    if now < datetime.fromisoformat(job.payload["give_up_at"]):
+    if now < datetime.fromisoformat(poll.give_up_at):
         return RetryAt(now + POLL_EVERY)
     # The payer did not confirm in time: cancel (which also reverses a charge we did not see).
     await adapter.cancel(attempt_id)

@@ -14,8 +14,8 @@ import structlog
 from fastapi import APIRouter, Request, Response
 
 from tongbao.api.deps import ContainerDep
-from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelAdapter, NotificationRejected
+from tongbao.container import Container
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments.models import PaymentAttempt
 from tongbao.payments.results import apply_status
@@ -31,7 +31,7 @@ async def account_adapter(c: Container, channel: str, channel_account_id: str) -
     if account is None or account.channel != channel or not c.channels.supports(account.channel):
         log.warning("callback for an unknown channel account", channel=channel, account_id=channel_account_id)
         return None
-    return c.channels.adapter(account)
+    return c.channels.adapter(account.adapter_config())
 
 
 def answer(adapter: ChannelAdapter, accepted: bool, reason: str = "") -> Response:

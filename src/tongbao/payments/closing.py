@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from tongbao.bootstrap import Container
-from tongbao.cases.domain import CaseKind, CaseStatus
-from tongbao.cases.models import ExceptionCase
 from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, OrderState
+from tongbao.container import Container
+from tongbao.db.uow import publish
 from tongbao.errors import ChannelUnavailable
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments import domain
@@ -35,7 +31,7 @@ async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:
         assert account is not None
     if attempt.status != AttemptStatus.PENDING:
         return None
-    adapter = c.channels.adapter(account)
+    adapter = c.channels.adapter(account.adapter_config())
     try:
         try:
             await adapter.close(attempt.id)
@@ -51,17 +47,6 @@ async def close_attempt(c: Container, attempt_id: str) -> OrderState | None:
         return None  # the close did not take (yet): try again later
     await apply_status(c, attempt.id, status, source="close")
     return status.state
-
-
-async def _under_review(tx: AsyncSession, payment_id: str) -> bool:
-    found = await tx.scalar(
-        select(ExceptionCase.id).where(
-            ExceptionCase.payment_id == payment_id,
-            ExceptionCase.kind == CaseKind.AMOUNT_MISMATCH.value,
-            ExceptionCase.status == CaseStatus.OPEN.value,
-        )
-    )
-    return found is not None
 
 
 async def close_payment(
@@ -84,17 +69,14 @@ async def close_payment(
         if payment.status != PaymentStatus.PENDING:
             return {"status": payment.status}  # a capture came in while closing
         statuses = {a.status for a in await attempts_of(tx, payment_id)}
-        if await _under_review(tx, payment_id):
+        if payment.held_since is not None:
             # Money is held at the channel under another amount: an operator settles this payment.
             raise domain.UnderReview()
         # Still open: its channel did not confirm the close, or the payer opened it meanwhile. (One
         # that another worker settled while we were at it is not open any more, whatever it said.)
         if AttemptStatus.PENDING in statuses:
             raise ChannelUnavailable("the channel could not confirm the close; try again shortly")
-        domain.check_payment_transition(PaymentStatus.PENDING, PaymentStatus.CLOSED)
-        payment.status = PaymentStatus.CLOSED.value
-        payment.closed_at = now
-        payment.updated_at = now
+        publish(tx, domain.close(payment, now))
         await tx.flush()
         await notify_merchant(tx, payment, "payment.closed", now)
         await tx.commit()

@@ -7,23 +7,27 @@ from typing import Final
 
 from sqlalchemy import exists, literal, select
 
-from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelUnknownOutcome, OrderState
+from tongbao.container import Container
 from tongbao.errors import ChannelUnavailable
-from tongbao.jobs import queue
 from tongbao.jobs.models import Job
+from tongbao.jobs.payloads import schedule
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import RetryAt
 from tongbao.merchants.models import ChannelAccount
 from tongbao.payments import domain
 from tongbao.payments.closing import close_attempt, close_payment
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
+from tongbao.payments.job_payloads import (
+    EXPIRY_KEY_PREFIX,
+    CloseAttempt,
+    ExpirePayment,
+    QueryAttempt,
+)
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.results import apply_status
-from tongbao.payments.service import EXPIRE_JOB
 from tongbao.payments.store import load_payment
 
-EXPIRY_SWEEP: Final = "payment.expiry_sweep"
 RETRY_CLOSE_AFTER: Final = timedelta(seconds=30)
 RETRY_HELD_AFTER: Final = timedelta(minutes=10)
 OPEN_TO_QUERY: Final = (AttemptStatus.PENDING, AttemptStatus.MISMATCHED)
@@ -31,7 +35,7 @@ OPEN_TO_QUERY: Final = (AttemptStatus.PENDING, AttemptStatus.MISMATCHED)
 
 async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
     """Asks the channel about an attempt no callback has settled, on the janitor's ladder."""
-    attempt_id = job.payload["attempt_id"]
+    attempt_id = QueryAttempt.of(job).attempt_id
     async with c.uow() as tx:
         attempt = await tx.get(PaymentAttempt, attempt_id)
         # A mismatched capture is asked about too: the channel's query may contradict its callback.
@@ -42,7 +46,7 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
         assert account is not None
     error: str | None = None
     try:
-        status = await c.channels.adapter(account).query(attempt_id)
+        status = await c.channels.adapter(account.adapter_config()).query(attempt_id)
     except ChannelUnknownOutcome as exc:
         error = f"{exc.code}: {exc.message}"[:500]
     else:
@@ -69,7 +73,7 @@ async def expiry_sweep(c: Container, job: ClaimedJob) -> RetryAt | None:
     whose job exists (waiting for a channel, or held for review) are left out, so however many of
     them there are, they never fill the batch ahead of the ones that need it."""
     now = c.clock.now()
-    has_job = exists().where(Job.dedupe_key == literal("expire:") + Payment.id)
+    has_job = exists().where(Job.dedupe_key == literal(EXPIRY_KEY_PREFIX) + Payment.id)
     async with c.uow() as tx:
         due = list(
             await tx.scalars(
@@ -80,16 +84,14 @@ async def expiry_sweep(c: Container, job: ClaimedJob) -> RetryAt | None:
             )
         )
         for payment_id in due:
-            await queue.enqueue(
-                tx, EXPIRE_JOB, {"payment_id": payment_id}, now=now, dedupe_key=f"expire:{payment_id}"
-            )
+            await schedule(tx, ExpirePayment(payment_id), now=now)
         await tx.commit()
     return None
 
 
 async def expire_payment(c: Container, job: ClaimedJob) -> RetryAt | None:
     try:
-        await close_payment(c, job.payload["payment_id"], merchant_id=None, reason="expired")
+        await close_payment(c, ExpirePayment.of(job).payment_id, merchant_id=None, reason="expired")
     except ChannelUnavailable:
         return RetryAt(c.clock.now() + RETRY_CLOSE_AFTER)
     except domain.UnderReview:
@@ -102,9 +104,10 @@ async def expire_payment(c: Container, job: ClaimedJob) -> RetryAt | None:
 
 async def close_stray_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
     """After a capture, the payment's other open attempts are closed so nobody pays twice."""
-    state = await close_attempt(c, job.payload["attempt_id"])
+    attempt_id = CloseAttempt.of(job).attempt_id
+    state = await close_attempt(c, attempt_id)
     async with c.uow() as tx:
-        attempt = await tx.get(PaymentAttempt, job.payload["attempt_id"])
+        attempt = await tx.get(PaymentAttempt, attempt_id)
     if state is None and attempt is not None and attempt.status == AttemptStatus.PENDING:
         return RetryAt(c.clock.now() + RETRY_CLOSE_AFTER)
     return None

@@ -43,6 +43,8 @@ class Payment(Base):
     # and the sum of the succeeded refunds of that capture.
     captured_amount: Mapped[int | None] = mapped_column(BigInteger)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # Since when a capture of another amount holds the payment for review (NULL: not held).
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tongbao.channels.base import Method
+from tongbao.channels.kinds import Method
 from tongbao.errors import InvalidRequest
 from tongbao.merchants.domain.apps import AppRuleBroken, check_notify_url
 from tongbao.payments import domain

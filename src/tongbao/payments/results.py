@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
 from tongbao.channels.base import OrderState, OrderStatus
+from tongbao.container import Container
 from tongbao.db.retry import retrying
+from tongbao.db.uow import publish
 from tongbao.payments import domain
 from tongbao.payments.captures import capture_payment, contradicted_capture, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
@@ -57,14 +58,16 @@ async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source
         payment = await load_payment(tx, attempt.payment_id, lock=True)
         attempt = await tx.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
         assert attempt is not None
-        result = await _apply(tx, payment, attempt, status, source, now)
-        await tx.commit()
-    return result
+        applied = await _apply(tx, payment, attempt, status, source, now)
+        await tx.commit()  # the handlers of what it published run first (a case, a policy decision)
+    if applied is Applied.EXCEPTION and payment.captured_attempt_id == attempt.id:
+        applied = Applied.SUCCEEDED  # the merchant's policy let a late capture succeed
+    return ApplyResult(applied, payment.status)
 
 
 async def _apply(
     tx: AsyncSession, payment: Payment, attempt: PaymentAttempt, status: OrderStatus, source: str, now: Any
-) -> ApplyResult:
+) -> Applied:
     evidence = {"source": source, "channel_result": dict(status.raw), "state": status.state.value}
     if status.channel_trade_no and not attempt.channel_trade_no:
         attempt.channel_trade_no = status.channel_trade_no
@@ -72,20 +75,9 @@ async def _apply(
         return await _succeeded(tx, payment, attempt, status, evidence, now)
     if status.state in (OrderState.CLOSED, OrderState.FAILED) and attempt.status == AttemptStatus.PENDING:
         target = AttemptStatus.CLOSED if status.state is OrderState.CLOSED else AttemptStatus.FAILED
-        domain.check_attempt_transition(AttemptStatus(attempt.status), target)
-        attempt.status = target.value
-        attempt.finished_at = now
-        attempt.updated_at = now
-        if (
-            target is AttemptStatus.FAILED
-            and payment.method is not None
-            and payment.status == PaymentStatus.PENDING
-        ):
-            payment.status = PaymentStatus.FAILED.value
-            payment.closed_at = now
-            payment.updated_at = now
-        return ApplyResult(Applied.FINISHED, payment.status)
-    return ApplyResult(Applied.UNCHANGED, payment.status)
+        publish(tx, domain.finish_attempt(payment, attempt, target, now=now))
+        return Applied.FINISHED
+    return Applied.UNCHANGED
 
 
 async def _succeeded(
@@ -95,34 +87,34 @@ async def _succeeded(
     status: OrderStatus,
     evidence: dict[str, Any],
     now: Any,
-) -> ApplyResult:
+) -> Applied:
     amount = status.amount
     matches = amount == attempt.amount and status.currency == attempt.currency
     if attempt.status == AttemptStatus.SUCCEEDED:
-        return ApplyResult(Applied.UNCHANGED, payment.status)  # a duplicate callback, or a query after it
+        return Applied.UNCHANGED  # a duplicate callback, or a query after it
     if not matches or amount is None:
         if attempt.status == AttemptStatus.MISMATCHED:
-            return ApplyResult(Applied.UNCHANGED, payment.status)  # the same mismatch heard again
-        reported = {
-            "amount": amount,
-            "currency": status.currency,
-            "channel_trade_no": status.channel_trade_no,
-        }
-        await mismatched_capture(tx, payment, attempt, reported, evidence, now)
-        return ApplyResult(Applied.EXCEPTION, payment.status)
+            return Applied.UNCHANGED  # the same mismatch heard again
+        mismatched_capture(tx, payment, attempt, status, evidence, now)
+        return Applied.EXCEPTION
     if attempt.status == AttemptStatus.MISMATCHED:
         # Once the channel has reported another amount, a later report of the right one does not
         # clear it (whichever came first, callback or query): an operator decides.
-        await contradicted_capture(tx, attempt, status, evidence, now)
-        return ApplyResult(Applied.EXCEPTION, payment.status)
+        contradicted_capture(tx, payment, attempt, status, evidence, now)
+        return Applied.EXCEPTION
     if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
         # Money captured where we did not expect it: a second capture, or a success after close.
-        await extra_capture(tx, payment, attempt, amount, evidence, now)
-        captured_now = payment.captured_attempt_id == attempt.id
-        return ApplyResult(Applied.SUCCEEDED if captured_now else Applied.EXCEPTION, payment.status)
+        extra_capture(tx, payment, attempt, amount, evidence, now)
+        return Applied.EXCEPTION
     # An attempt we had closed while the payment stayed open (the payer switched method, then paid
     # the first one after all) simply captures it.
     await capture_payment(
-        tx, payment, attempt, amount=amount, channel_trade_no=status.channel_trade_no, now=now
+        tx,
+        payment,
+        attempt,
+        amount=amount,
+        channel_trade_no=status.channel_trade_no,
+        now=now,
+        evidence=evidence,
     )
-    return ApplyResult(Applied.SUCCEEDED, payment.status)
+    return Applied.SUCCEEDED

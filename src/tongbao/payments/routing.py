@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.channels.base import Method
+from tongbao.channels.kinds import Method
 from tongbao.errors import InvalidRequest
 from tongbao.merchants.domain.channel_accounts import AccountMode
 from tongbao.merchants.models import ChannelAccount, Merchant, MerchantChannelBinding

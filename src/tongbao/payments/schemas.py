@@ -6,9 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tongbao.merchants.pagination import Listed
-from tongbao.refunds.schemas import RefundPublic
-
 
 class PaymentCreate(BaseModel):
     """Checked field by field by the service (so that each mistake gets its own error code)."""
@@ -46,7 +43,9 @@ class AttemptPublic(BaseModel):
     finished_at: str | None
 
 
-class PaymentPublic(BaseModel):
+class PaymentFields(BaseModel):
+    """A payment with its attempts; the API adds its refunds (``tongbao.api.payment_schemas``)."""
+
     id: str
     object: str
     out_trade_no: str
@@ -71,8 +70,3 @@ class PaymentPublic(BaseModel):
     succeeded_at: str | None
     closed_at: str | None
     attempts: list[AttemptPublic]
-    refunds: list[RefundPublic]
-
-
-class PaymentsPublic(Listed[PaymentPublic]):
-    """A page of the list, newest first."""

@@ -10,34 +10,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
-from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, Method, OrderRequest
+from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, OrderRequest
+from tongbao.channels.kinds import Method
+from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
-from tongbao.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from tongbao.db.uow import publish
+from tongbao.errors import Conflict, Forbidden, InvalidRequest
 from tongbao.ids import new_id
-from tongbao.jobs import queue
+from tongbao.jobs.payloads import schedule
 from tongbao.merchants.app_service import Caller
 from tongbao.merchants.domain.onboarding import MerchantStatus, can_take_payments
 from tongbao.merchants.models import ChannelAccount, Merchant
 from tongbao.payments import domain
 from tongbao.payments.barcode import charge_barcode
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
+from tongbao.payments.job_payloads import ExpirePayment, QueryAttempt
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.requests import NewPayment, method_of, parse_new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.store import attempts_of, load_payment
-from tongbao.payments.views import payment_public
-from tongbao.refunds.opening import refundable_of
-from tongbao.refunds.service import refunds_of
-from tongbao.refunds.store import notify_url_of
-from tongbao.refunds.views import refund_public
-
-QUERY_JOB = "payment.query"
-EXPIRE_JOB = "payment.expire"
 
 
 async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
@@ -54,30 +48,7 @@ class PaymentService:
     def callback_url(self, account: ChannelAccount) -> str:
         return f"{self.c.settings.public_base_url.rstrip('/')}/callbacks/{account.channel}/{account.id}"
 
-    async def view(self, payment_id: str, merchant_id: str | None = None) -> dict[str, Any]:
-        async with self.c.uow() as tx:
-            payment = await load_payment(tx, payment_id, merchant_id)
-            attempts = await attempts_of(tx, payment_id)
-            refunds = [
-                refund_public(r, payment.out_trade_no, notify_url=await notify_url_of(tx, r, payment))
-                for r in await refunds_of(tx, payment_id)
-            ]
-            refundable = await refundable_of(tx, payment)
-        action = self._action(payment, attempts)
-        return payment_public(payment, attempts, action, refunds, refundable=refundable)
-
-    async def view_by_out_trade_no(self, app_id: str, out_trade_no: str) -> dict[str, Any]:
-        async with self.c.uow() as tx:
-            payment_id = await tx.scalar(
-                select(Payment.id).where(Payment.app_id == app_id, Payment.out_trade_no == out_trade_no)
-            )
-        if payment_id is None:
-            raise NotFound(
-                "no payment with this out_trade_no", code="payment_not_found", param="out_trade_no"
-            )
-        return await self.view(payment_id)
-
-    def _action(self, payment: Payment, attempts: list[PaymentAttempt]) -> dict[str, Any] | None:
+    def action_of(self, payment: Payment, attempts: list[PaymentAttempt]) -> dict[str, Any] | None:
         if payment.status != PaymentStatus.PENDING:
             return None
         if payment.method is None:
@@ -87,8 +58,9 @@ class PaymentService:
             return live[-1].action
         return {"type": "none"}
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Returns the payment and whether it was created now (False: the same request came before)."""
+    async def create(self, caller: Caller, body: dict[str, Any]) -> tuple[str, bool]:
+        """Returns the payment's id and whether it was created now (False: the same request came
+        before)."""
         new = parse_new_payment(body)
         now = self.c.clock.now()
         merchant = caller.merchant
@@ -113,11 +85,11 @@ class PaymentService:
                 else:
                     await tx.commit()
         if existing is not None:
-            return await self.view(existing), False
+            return existing, False
         assert payment is not None
         if attempt is not None and account is not None:
             await self._open_at_channel(payment, attempt, account, auth_code=new.auth_code)
-        return await self.view(payment.id), True
+        return payment.id, True
 
     async def _insert(
         self, tx: AsyncSession, caller: Caller, new: NewPayment, fingerprint: str, now: datetime
@@ -154,14 +126,7 @@ class PaymentService:
             await tx.rollback()
             return None, None, None
         # Expiry is scheduled with the payment; the periodic sweep only catches what slips through.
-        await queue.enqueue(
-            tx,
-            EXPIRE_JOB,
-            {"payment_id": payment.id},
-            now=now,
-            run_at=expires_at,
-            dedupe_key=f"expire:{payment.id}",
-        )
+        await schedule(tx, ExpirePayment(payment.id), now=now, run_at=expires_at)
         attempt = (
             await self._new_attempt(tx, payment, account, new.method) if account and new.method else None
         )
@@ -192,14 +157,7 @@ class PaymentService:
         payment.account_mode = account.mode
         # The janitor: asks the channel about this attempt unless a callback settles it first.
         first_query = domain.next_query_at(now, 0, payment.expires_at) or payment.expires_at
-        await queue.enqueue(
-            tx,
-            QUERY_JOB,
-            {"attempt_id": attempt.id},
-            now=now,
-            run_at=first_query,
-            dedupe_key=f"query:{attempt.id}",
-        )
+        await schedule(tx, QueryAttempt(attempt.id), now=now, run_at=first_query)
         await tx.flush()
         return attempt
 
@@ -211,7 +169,7 @@ class PaymentService:
         *,
         auth_code: str | None = None,
     ) -> None:
-        adapter = self.c.channels.adapter(account)
+        adapter = self.c.channels.adapter(account.adapter_config())
         order = OrderRequest(
             order_no=attempt.id,
             method=Method(attempt.method),
@@ -250,14 +208,7 @@ class PaymentService:
                 row.last_error = error
                 row.updated_at = now
                 if failed:
-                    row.status = AttemptStatus.FAILED.value
-                    row.finished_at = now
-                    # A payment for one fixed method fails with it; at the cashier the payer may pick another.
-                    if payment.method is not None and payment.status == PaymentStatus.PENDING:
-                        domain.check_payment_transition(PaymentStatus(payment.status), PaymentStatus.FAILED)
-                        payment.status = PaymentStatus.FAILED.value
-                        payment.closed_at = now
-                        payment.updated_at = now
+                    publish(tx, domain.finish_attempt(payment, row, AttemptStatus.FAILED, now=now))
             await tx.commit()
 
     async def start_attempt(self, payment_id: str, method_value: object) -> dict[str, Any]:

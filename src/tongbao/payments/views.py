@@ -66,3 +66,10 @@ def payment_public(
         "attempts": [attempt_public(a) for a in attempts],
         "refunds": refunds or [],
     }
+
+
+def unrefunded(payment: Payment) -> int:
+    """What of the payment's capture has not gone back (pending refunds not counted)."""
+    if payment.captured_amount is None:
+        return 0
+    return payment.captured_amount - payment.refunded_amount

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import NotFound
 from tongbao.merchants.app_service import Caller
 from tongbao.merchants.pagination import Cursor, Window, newest_first, page_body, take

@@ -7,27 +7,38 @@ capture's pending and succeeded refunds never exceeds what the capture took.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import ClassVar, Final
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.ids import new_id
-from tongbao.jobs import queue
+from tongbao.jobs.payloads import JobPayload, schedule
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundKind, RefundStatus
 from tongbao.refunds.models import Refund
 
-SYNC_JOB: Final = "refund.sync"
 # Hourly after the first quarter hour: about three weeks of asking before an operator must look.
 SYNC_MAX_ATTEMPTS: Final = 500
 
 
 def sync_key(refund_id: str) -> str:
     """The dedupe key of a refund's sync job: one janitor per refund."""
-    return f"refund:{refund_id}"
+    return SyncRefund(refund_id).dedupe_key()
+
+
+@dataclass(frozen=True)
+class SyncRefund(JobPayload):
+    """The janitor: submits a refund nobody submitted, else asks the channel, until it is final."""
+
+    KIND: ClassVar[str] = "refund.sync"
+    refund_id: str
+
+    def dedupe_key(self) -> str:
+        return f"refund:{self.refund_id}"
 
 
 async def committed_on(tx: AsyncSession, attempt_id: str) -> int:
@@ -95,13 +106,7 @@ async def open_refund(
     )
     tx.add(refund)
     await tx.flush()
-    await queue.enqueue(
-        tx,
-        SYNC_JOB,
-        {"refund_id": refund.id},
-        now=now,
-        run_at=now + first_sync_in,
-        dedupe_key=sync_key(refund.id),
-        max_attempts=SYNC_MAX_ATTEMPTS,
+    await schedule(
+        tx, SyncRefund(refund.id), now=now, run_at=now + first_sync_in, max_attempts=SYNC_MAX_ATTEMPTS
     )
     return refund

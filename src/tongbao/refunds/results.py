@@ -2,8 +2,9 @@
 
 The submit's answer, the janitor's query and the channel's refund callback all end here. The payment
 row is locked before the refund (the order every writer uses), the transition is checked, and the
-change, the payment's new state, the merchant's notification and any exception case are written in
-one transaction. Hearing the same result again changes nothing.
+change, the payment's new state and the merchant's notification are written in one transaction,
+with whatever the refund's events trigger (``tongbao.bootstrap``: exception cases settled or
+opened). Hearing the same result again changes nothing.
 """
 
 from __future__ import annotations
@@ -13,19 +14,16 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
-from tongbao.cases.domain import CaseKind, CaseStatus
-from tongbao.cases.models import ExceptionCase
-from tongbao.cases.service import open_case, record_action
 from tongbao.channels.base import RefundResult, RefundState
+from tongbao.container import Container
 from tongbao.db.retry import retrying
+from tongbao.db.uow import publish
+from tongbao.events import DomainEvent
 from tongbao.merchants.models import App
 from tongbao.notify.events import record_event
 from tongbao.payments import domain as payment_domain
-from tongbao.payments.domain import PaymentStatus
 from tongbao.payments.models import Payment
 from tongbao.payments.store import load_payment
 from tongbao.refunds import domain
@@ -34,6 +32,8 @@ from tongbao.refunds.models import Refund
 from tongbao.refunds.views import notify_url_for, refund_public
 
 log = structlog.get_logger(__name__)
+
+OPERATOR = "operator"
 
 
 class RefundApplied(StrEnum):
@@ -70,145 +70,51 @@ async def _apply(
         refund.updated_at = now
     if result.state not in (RefundState.SUCCEEDED, RefundState.FAILED):
         return RefundApplied.UNCHANGED
-    target = RefundStatus.SUCCEEDED if result.state is RefundState.SUCCEEDED else RefundStatus.FAILED
+    succeeded = result.state is RefundState.SUCCEEDED
     evidence: dict[str, Any] = {
         "source": source,
         "channel_result": dict(result.raw),
         "state": result.state.value,
     }
     if refund.status != RefundStatus.PENDING:
-        if refund.status == RefundStatus.FAILED and target is RefundStatus.SUCCEEDED:
-            await _contested(tx, payment, refund, evidence, now)
-        elif refund.status != target:
-            log.error(
-                "channel contradicts a final refund", refund_id=refund.id, ours=refund.status, theirs=target
-            )
+        if refund.status == RefundStatus.FAILED and succeeded:
+            # Reported succeeded after it failed: reserved again, and operators decide.
+            publish(tx, domain.contest(refund, now, evidence))
+        elif refund.status != (RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED):
+            log.error("channel contradicts a final refund", refund_id=refund.id, ours=refund.status)
         return RefundApplied.UNCHANGED
-    if target is RefundStatus.SUCCEEDED and result.amount is not None and result.amount != refund.amount:
-        await _mismatched(tx, payment, refund, result.amount, evidence, now)
+    if succeeded and result.amount is not None and result.amount != refund.amount:
+        # Neither figure is believed over the other: it stays pending and operators see both.
+        publish(tx, domain.dispute(refund, result.amount, now, evidence))
         return RefundApplied.UNCHANGED
-    domain.check_refund_transition(RefundStatus.PENDING, target)
-    refund.status = target.value
-    refund.finished_at = now
-    refund.updated_at = now
-    await _settle_overdue(tx, refund, target, now)
-    if target is RefundStatus.SUCCEEDED:
-        await _succeeded(tx, payment, refund, now)
+    if succeeded:
+        await _succeeded(tx, payment, refund, domain.succeed(refund, now, evidence=evidence), now)
         return RefundApplied.SUCCEEDED
-    refund.failure_reason = (result.failure_reason or "the channel refused the refund")[:500]
-    await _failed(tx, payment, refund, evidence, now)
+    reason = result.failure_reason or "the channel refused the refund"
+    await _failed(tx, payment, refund, domain.fail(refund, reason, now, evidence=evidence), now)
     return RefundApplied.FAILED
 
 
-async def _settle_overdue(tx: AsyncSession, refund: Refund, target: RefundStatus, now: datetime) -> None:
-    """A refund operators were told is overdue has its final word now: that case is settled."""
-    case = await tx.scalar(
-        select(ExceptionCase).where(
-            ExceptionCase.refund_id == refund.id,
-            ExceptionCase.kind == CaseKind.REFUND_OVERDUE.value,
-            ExceptionCase.status == CaseStatus.OPEN.value,
-        )
-    )
-    if case is not None:
-        await record_action(
-            tx,
-            case,
-            action=f"refund_{target.value}",
-            actor="system",
-            reason=f"the channel's final word: {target.value}",
-            now=now,
-            status=CaseStatus.RESOLVED,
-            resolution=target.value,
-        )
-
-
-async def _succeeded(tx: AsyncSession, payment: Payment, refund: Refund, now: datetime) -> None:
+async def _succeeded(
+    tx: AsyncSession, payment: Payment, refund: Refund, events: list[DomainEvent], now: datetime
+) -> None:
+    publish(tx, events)
     if refund.kind == RefundKind.MERCHANT:
-        assert payment.captured_amount is not None
-        refunded = payment.refunded_amount + refund.amount
-        after = domain.payment_status_after(payment.captured_amount, refunded)
-        payment_domain.check_payment_transition(PaymentStatus(payment.status), after)
-        payment.refunded_amount = refunded
-        payment.status = after.value
-        payment.updated_at = now
-        await _notify(tx, payment, refund, "refund.succeeded", now)
-        return
-    case = await tx.get(ExceptionCase, refund.case_id) if refund.case_id else None
-    if case is not None and case.status == CaseStatus.OPEN:
-        await record_action(
+        publish(
             tx,
-            case,
-            action="refund_succeeded",
-            actor="system",
-            reason=f"the channel sent {refund.amount} {refund.currency} back to the payer",
-            now=now,
-            detail={"refund_id": refund.id},
-            status=CaseStatus.RESOLVED,
-            resolution="refunded",
+            payment_domain.apply_refund(
+                payment, refund_id=refund.id, amount=refund.amount, currency=refund.currency, now=now
+            ),
         )
+        await _notify(tx, payment, refund, "refund.succeeded", now)
 
 
 async def _failed(
-    tx: AsyncSession, payment: Payment, refund: Refund, evidence: dict[str, Any], now: datetime
+    tx: AsyncSession, payment: Payment, refund: Refund, events: list[DomainEvent], now: datetime
 ) -> None:
+    publish(tx, events)
     if refund.kind == RefundKind.MERCHANT:
         await _notify(tx, payment, refund, "refund.failed", now)
-    case = await tx.get(ExceptionCase, refund.case_id) if refund.case_id else None
-    if case is not None and case.status == CaseStatus.OPEN:
-        # The case stays open: an operator decides again (another refund, or settle it outside).
-        await record_action(
-            tx,
-            case,
-            action="refund_failed",
-            actor="system",
-            reason=refund.failure_reason or "",
-            now=now,
-            detail={"refund_id": refund.id},
-            resolution="refund_failed",
-        )
-        return
-    await open_case(
-        tx,
-        kind=CaseKind.REFUND_FAILED.value,
-        now=now,
-        summary=(
-            f"refund {refund.id} of {refund.amount} {refund.currency} on payment {payment.id} failed at "
-            f"{refund.channel}: {refund.failure_reason}"
-        ),
-        evidence=evidence,
-        merchant_id=payment.merchant_id,
-        payment_id=payment.id,
-        attempt_id=None,
-        refund_id=refund.id,
-        severity="critical",
-    )
-
-
-async def _contested(
-    tx: AsyncSession, payment: Payment, refund: Refund, evidence: dict[str, Any], now: datetime
-) -> None:
-    """A verified report that a refund we recorded as failed went back after all. Neither word is
-    taken: the refund stays failed (the merchant was told), its amount is reserved again so that it
-    cannot go back twice, and operators decide which was true."""
-    if refund.contested_at is not None:
-        return  # the same contradiction heard again
-    refund.contested_at = now
-    refund.updated_at = now
-    await open_case(
-        tx,
-        kind=CaseKind.REFUND_CONTRADICTED.value,
-        now=now,
-        summary=(
-            f"the channel reports refund {refund.id} of {refund.amount} {refund.currency} on payment "
-            f"{payment.id} succeeded after it failed ({refund.failure_reason}); its amount is reserved "
-            "until an operator decides"
-        ),
-        evidence=evidence,
-        merchant_id=payment.merchant_id,
-        payment_id=payment.id,
-        refund_id=refund.id,
-        severity="critical",
-    )
 
 
 async def settle_by_operator(
@@ -219,50 +125,17 @@ async def settle_by_operator(
     caller holds the payment's row lock."""
     if refund.contested_at is not None:
         # Recorded failed, reported succeeded: the one correction of a final refund, by a person.
-        refund.contested_at = None
-        refund.updated_at = now
+        events = domain.settle_contest(refund, succeeded=succeeded, now=now, by=OPERATOR)
         if succeeded:
-            domain.check_refund_correction(RefundStatus(refund.status), RefundStatus.SUCCEEDED)
-            refund.status = RefundStatus.SUCCEEDED.value
-            refund.failure_reason = None
-            refund.finished_at = now
-            await _succeeded(tx, payment, refund, now)
+            await _succeeded(tx, payment, refund, events, now)
+        else:
+            publish(tx, events)
         return
-    target = RefundStatus.SUCCEEDED if succeeded else RefundStatus.FAILED
-    domain.check_refund_transition(RefundStatus(refund.status), target)
-    refund.status = target.value
-    refund.finished_at = now
-    refund.updated_at = now
-    await _settle_overdue(tx, refund, target, now)
     if succeeded:
-        await _succeeded(tx, payment, refund, now)
+        await _succeeded(tx, payment, refund, domain.succeed(refund, now, by=OPERATOR), now)
         return
-    refund.failure_reason = f"an operator found it did not go back: {reason}"[:500]
-    if refund.kind == RefundKind.MERCHANT:
-        await _notify(tx, payment, refund, "refund.failed", now)
-
-
-async def _mismatched(
-    tx: AsyncSession, payment: Payment, refund: Refund, reported: int, evidence: dict[str, Any], now: datetime
-) -> None:
-    """A verified report of another amount going back: neither figure is believed over the other. The
-    refund stays pending (so its amount stays reserved) and operators see both."""
-    refund.last_error = f"amount_mismatch: the channel reports {reported}"
-    refund.updated_at = now
-    await open_case(
-        tx,
-        kind=CaseKind.REFUND_MISMATCH.value,
-        now=now,
-        summary=(
-            f"the channel reports refund {refund.id} of payment {payment.id} as {reported} "
-            f"{refund.currency}; it asked for {refund.amount} {refund.currency}"
-        ),
-        evidence={**evidence, "expected": {"amount": refund.amount}, "reported": {"amount": reported}},
-        merchant_id=payment.merchant_id,
-        payment_id=payment.id,
-        refund_id=refund.id,
-        severity="critical",
-    )
+    failed = domain.fail(refund, f"an operator found it did not go back: {reason}", now, by=OPERATOR)
+    await _failed(tx, payment, refund, failed, now)
 
 
 async def _notify(tx: AsyncSession, payment: Payment, refund: Refund, event_type: str, now: datetime) -> None:

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
+from tongbao.channels.kinds import Channel
+from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
 from tongbao.errors import Conflict, NotFound
 from tongbao.merchants.app_service import Caller
-from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.payments.domain import PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.store import load_payment

@@ -9,15 +9,9 @@ simply asked again: the channels treat a repeated refund number as the same refu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.bootstrap import Container
-from tongbao.cases.domain import CaseKind
-from tongbao.cases.models import ExceptionCase
-from tongbao.cases.service import open_case, raise_alert, record_action
 from tongbao.channels.base import (
     ChannelAdapter,
     ChannelRejected,
@@ -26,6 +20,8 @@ from tongbao.channels.base import (
     RefundResult,
     RefundState,
 )
+from tongbao.container import Container
+from tongbao.db.uow import publish
 from tongbao.jobs.queue import ClaimedJob
 from tongbao.jobs.worker import RetryAt
 from tongbao.merchants.models import ChannelAccount
@@ -33,6 +29,7 @@ from tongbao.payments.models import PaymentAttempt
 from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundStatus
 from tongbao.refunds.models import Refund
+from tongbao.refunds.opening import SyncRefund
 from tongbao.refunds.results import apply_refund_result
 
 log = structlog.get_logger(__name__)
@@ -70,7 +67,7 @@ async def _prepare(c: Container, refund_id: str, *, submitting: bool) -> _Call |
         notify_url=refund_callback_url(c, account),
         reason=refund.reason,
     )
-    return _Call(c.channels.adapter(account), request)
+    return _Call(c.channels.adapter(account.adapter_config()), request)
 
 
 async def _record_error(c: Container, refund_id: str, error: str | None, *, queried: bool) -> Refund:
@@ -110,7 +107,7 @@ async def sync_refund(c: Container, job: ClaimedJob) -> RetryAt | None:
 
     Its last allowed attempt, whatever happens in it, leaves the refund visibly stuck: the open
     case and an alert say the janitor stopped, and an operator's ``resume`` starts it again."""
-    refund_id = job.payload["refund_id"]
+    refund_id = SyncRefund.of(job).refund_id
     last = job.attempts >= min(job.max_attempts, c.settings.refund_sync_max_attempts)
     try:
         again = await _sync(c, refund_id)
@@ -149,59 +146,17 @@ async def _overdue(c: Container, refund_id: str) -> None:
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
         assert refund is not None
-        await _overdue_case(tx, refund, c.clock.now())
+        publish(tx, domain.overdue(refund, c.clock.now()))
         await tx.commit()
-
-
-async def _overdue_case(tx: AsyncSession, refund: Refund, now: datetime) -> ExceptionCase:
-    case, _ = await open_case(
-        tx,
-        kind=CaseKind.REFUND_OVERDUE.value,
-        now=now,
-        summary=(
-            f"refund {refund.id} of {refund.amount} {refund.currency} on payment {refund.payment_id} "
-            f"is still pending at {refund.channel} after {refund.queries_done} queries "
-            f"(last: {refund.last_error or 'processing'})"
-        ),
-        evidence={"queries_done": refund.queries_done, "last_error": refund.last_error},
-        merchant_id=refund.merchant_id,
-        payment_id=refund.payment_id,
-        refund_id=refund.id,
-        severity="critical",
-    )
-    return case
 
 
 async def _stopped(c: Container, refund_id: str, attempts: int) -> None:
     """The janitor's attempts are spent and the refund is still pending: operators are told."""
-    now = c.clock.now()
     async with c.uow() as tx:
         refund = await tx.get(Refund, refund_id)
         if refund is None or refund.status != RefundStatus.PENDING:
             return
-        case = await _overdue_case(tx, refund, now)
-        message = (
-            f"the janitor stopped asking {refund.channel} about refund {refund.id} after {attempts} "
-            "attempts; it stays pending (its amount reserved) until an operator resumes or settles it"
-        )
-        await record_action(
-            tx,
-            case,
-            action="sync_stopped",
-            actor="system",
-            reason=message,
-            now=now,
-            detail={"refund_id": refund.id, "attempts": attempts, "last_error": refund.last_error},
-        )
-        raise_alert(
-            tx,
-            kind="refund.sync_stopped",
-            severity="critical",
-            subject_id=case.id,
-            message=message,
-            data={"case_id": case.id, "refund_id": refund.id, "payment_id": refund.payment_id},
-            now=now,
-        )
+        publish(tx, domain.sync_stopped(refund, attempts, c.clock.now()))
         await tx.commit()
 
 

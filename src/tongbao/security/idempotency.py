@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Conflict, InvalidRequest
 from tongbao.security.models import IdempotencyRecord
 

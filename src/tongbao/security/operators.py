@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from tongbao.ids import new_id
 from tongbao.security.models import Operator

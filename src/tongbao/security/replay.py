@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Unauthorized
 from tongbao.security.models import RequestNonce
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tongbao.bootstrap import Container
+from tongbao.container import Container
 from tongbao.errors import Forbidden, Unauthorized
 from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.domain.apps import ip_allowed

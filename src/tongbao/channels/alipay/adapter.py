@@ -22,7 +22,6 @@ from tongbao.channels.base import (
     Action,
     ChannelRejected,
     ChannelUnknownOutcome,
-    Method,
     NotificationRejected,
     OrderAlreadyPaid,
     OrderRequest,
@@ -33,8 +32,8 @@ from tongbao.channels.base import (
     RefundState,
     Reply,
 )
+from tongbao.channels.kinds import Channel, Method
 from tongbao.clock import Clock
-from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.money import fen_to_yuan, yuan_to_fen
 
 TRADE_STATES: Final = {

@@ -31,7 +31,6 @@ from tongbao.channels.base import (
     Action,
     ChannelRejected,
     ChannelUnknownOutcome,
-    Method,
     NotificationRejected,
     OrderRequest,
     OrderState,
@@ -41,9 +40,9 @@ from tongbao.channels.base import (
     RefundState,
     Reply,
 )
+from tongbao.channels.kinds import Channel, Method
 from tongbao.channels.unionpay import protocol, refunds
 from tongbao.clock import Clock
-from tongbao.merchants.domain.channel_accounts import Channel
 from tongbao.money import fen_to_string, string_to_fen
 
 CHANNEL_TYPES: Final = {

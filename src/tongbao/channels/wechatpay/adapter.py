@@ -21,7 +21,6 @@ from tongbao.channels.base import (
     ChannelError,
     ChannelRejected,
     ChannelUnknownOutcome,
-    Method,
     NotificationRejected,
     OrderAlreadyPaid,
     OrderRequest,
@@ -32,6 +31,7 @@ from tongbao.channels.base import (
     RefundState,
     Reply,
 )
+from tongbao.channels.kinds import Channel, Method
 from tongbao.channels.wechatpay import protocol, refunds, transactions
 from tongbao.channels.wechatpay.platform_keys import (
     CertificateCache,
@@ -39,7 +39,6 @@ from tongbao.channels.wechatpay.platform_keys import (
     rsa_public_key,
 )
 from tongbao.clock import Clock
-from tongbao.merchants.domain.channel_accounts import Channel
 
 CREATE_PATHS: Final = {
     Method.WECHAT_NATIVE: "/v3/pay/transactions/native",

@@ -19,11 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
-
-class Channel(StrEnum):
-    WECHATPAY = "wechatpay"
-    ALIPAY = "alipay"
-    UNIONPAY = "unionpay"
+from tongbao.channels.kinds import Channel
 
 
 class AccountMode(StrEnum):

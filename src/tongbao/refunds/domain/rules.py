@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from tongbao.merchants.domain.channel_accounts import Channel
-from tongbao.payments.domain import PaymentStatus
+from tongbao.channels.kinds import Channel
+from tongbao.payments.domain import PaymentStatus, refunded_status
 from tongbao.rules import InputRefused, RuleBroken
 
 
@@ -102,13 +102,8 @@ def check_refund_amount(amount: object, captured: int, committed: int) -> int:
     return amount
 
 
-def payment_status_after(captured: int, refunded: int) -> PaymentStatus:
-    """The payment's state given what its succeeded refunds add up to."""
-    assert 0 <= refunded <= captured, (refunded, captured)
-    if refunded == 0:
-        return PaymentStatus.SUCCEEDED
-    return PaymentStatus.REFUNDED if refunded == captured else PaymentStatus.REFUNDED_PARTIALLY
-
+# The payment's state given what its succeeded refunds add up to (the payment aggregate's rule).
+payment_status_after = refunded_status
 
 # When to ask the channel about a refund it has not settled: after 1, 5 and 15 minutes, then hourly.
 # Refunds to bank cards can take days; the janitor keeps asking until the channel gives a final word.

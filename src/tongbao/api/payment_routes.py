@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
+from tongbao.api.payment_schemas import PaymentPublic, PaymentsPublic
+from tongbao.api.payment_views import list_payments, payment_view, payment_view_by_out_trade_no
 from tongbao.merchants.pagination import WindowDep
 from tongbao.payments.closing import close_payment
 from tongbao.payments.domain import PaymentStatus
-from tongbao.payments.listing import list_payments
-from tongbao.payments.schemas import PaymentCreate, PaymentPublic, PaymentsPublic
+from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.service import PaymentService
 
 router = APIRouter(prefix="/v1/payments", tags=["merchant API: payments"])
@@ -22,10 +23,10 @@ async def create_payment(
     c: ContainerDep, caller: CallerDep, body: Annotated[PaymentCreate, Body()], response: Response
 ) -> dict[str, Any]:
     """Creates a payment; the same out_trade_no with the same parameters returns it again (200)."""
-    payment, created = await PaymentService(c).create(caller, body.model_dump(exclude_unset=True))
+    payment_id, created = await PaymentService(c).create(caller, body.model_dump(exclude_unset=True))
     if not created:
         response.status_code = 200
-    return payment
+    return await payment_view(c, payment_id)
 
 
 @router.get("", response_model=PaymentPublic | PaymentsPublic)
@@ -41,13 +42,13 @@ async def find_payment(  # keeps its operation id from before the list joined it
     """With ``out_trade_no``: that payment of the calling app (404 ``payment_not_found``). Without:
     the app's payments, newest first, a page at a time (``limit``, ``starting_after``, filters)."""
     if out_trade_no is not None:
-        return await PaymentService(c).view_by_out_trade_no(caller.app.id, out_trade_no)
+        return await payment_view_by_out_trade_no(c, caller.app.id, out_trade_no)
     return await list_payments(c, caller, window, status)
 
 
 @router.get("/{payment_id}", response_model=PaymentPublic)
 async def get_payment(c: ContainerDep, caller: CallerDep, payment_id: str) -> dict[str, Any]:
-    return await PaymentService(c).view(payment_id, caller.merchant.id)
+    return await payment_view(c, payment_id, caller.merchant.id)
 
 
 @router.post("/{payment_id}/close", response_model=PaymentPublic)
@@ -55,4 +56,4 @@ async def close(c: ContainerDep, caller: CallerDep, payment_id: str) -> dict[str
     """Closes a pending payment at the channel. A payment paid meanwhile comes back succeeded (no error);
     closing a succeeded payment is 409."""
     await close_payment(c, payment_id, merchant_id=caller.merchant.id, reason="merchant")
-    return await PaymentService(c).view(payment_id, caller.merchant.id)
+    return await payment_view(c, payment_id, caller.merchant.id)

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from tongbao.money import CURRENCIES
+from tongbao.money import CURRENCIES, MAX_AMOUNT
 from tongbao.rules import InputRefused, RuleBroken
 
 
@@ -67,9 +67,7 @@ LATE_SUCCESS_FROM: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED
 
 FINAL_PAYMENT_STATES: Final = frozenset({PaymentStatus.CLOSED, PaymentStatus.FAILED, PaymentStatus.REFUNDED})
 
-# Bounds a merchant can ask for. The upper amount bound is the platform's single-payment ceiling;
-# per-account limits come on top of it.
-MAX_AMOUNT: Final = 100_000_000  # 1,000,000.00 CNY in fen
+# Bounds a merchant can ask for (the amount's upper bound is ``tongbao.money.MAX_AMOUNT``).
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
 # A payer switching methods at the cashier opens one channel order per switch; this many at most.
 MAX_ATTEMPTS: Final = 10

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from tongbao.api.deps import ContainerDep, OperatorDep
-from tongbao.payments.schemas import PaymentPublic
-from tongbao.payments.service import PaymentService
+from tongbao.api.payment_schemas import PaymentPublic
+from tongbao.api.payment_views import payment_view
 
 router = APIRouter(prefix="/admin/v1/payments", tags=["admin: payments"])
 
 
 @router.get("/{payment_id}", response_model=PaymentPublic)
 async def admin_get_payment(c: ContainerDep, _: OperatorDep, payment_id: str) -> dict[str, Any]:
-    return await PaymentService(c).view(payment_id)
+    return await payment_view(c, payment_id)
