@@ -72,6 +72,10 @@ class UnitOfWork:
         self._sessions = sessions
         self.handlers = handlers or EventHandlers()
 
+    def with_handlers(self, handlers: EventHandlers) -> UnitOfWork:
+        """The same database, other handlers."""
+        return UnitOfWork(self._sessions, handlers)
+
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
