@@ -92,14 +92,19 @@ class DocsApp:
     secret: str
 
     def send(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None, **kw: Any
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+        secret: str | None = None,
     ) -> httpx.Response:
         timestamp, nonce = str(int(time.time())), secrets.token_urlsafe(18)
         values = {"METHOD": method, "PATH_AND_QUERY": path, "TIMESTAMP": timestamp, "NONCE": nonce}
         message = fill_template(
             RECIPE.string_to_sign, {k: v.encode() for k, v in values.items()} | {"BODY": body}
         )
-        signature = hmac_base64(kw.pop("secret", self.secret), message)
+        signature = hmac_base64(secret or self.secret, message)
         name, value = RECIPE.header(app_id=self.app_id, timestamp=timestamp, nonce=nonce, signature=signature)
         sent = {name: value, **({"Content-Type": "application/json"} if body else {}), **(headers or {})}
         return httpx.request(method, self.base_url + path, content=body, headers=sent, timeout=30)
@@ -128,9 +133,7 @@ def payment_request(trade_no: str, notify_url: str) -> Request:
 def create_payment(app: DocsApp, notify_url: str) -> tuple[str, dict[str, Any]]:
     """The Payments example under a fresh ``out_trade_no``: the demo keeps what earlier tests made."""
     trade_no = f"A1001-{secrets.token_hex(4)}"
-    request = http_request(
-        DOCS["create-payment"].filled(**{'"A1001"': f'"{trade_no}"', SHOP_NOTIFY_URL: notify_url})
-    )
+    request = payment_request(trade_no, notify_url)
     payment = app.signed(app.send(request.method, request.path, request.body.encode()), 201)
     return trade_no, payment
 
@@ -245,7 +248,7 @@ def test_a_paid_payment_notifies_and_refunds_as_documented(app: DocsApp, receive
     )
     assert paid.status_code == 200, paid.text
 
-    [delivered] = receiver.wait_for(1, timeout_s=30)
+    delivered = receiver.wait_for(1, timeout_s=30)[0]  # payment.succeeded
     RECIPE.verify_answer(app.secret, httpx.Headers(delivered.headers), delivered.body)
     event = json.loads(delivered.body)
     assert mismatches(event, shown(DOCS["notification"])) == []
