@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,54 +13,14 @@ import pytest
 
 from tongbao.client import TongbaoClient
 
-from ..support.databases import backends, throwaway_database
-
-TONGBAO = [sys.executable, "-m", "tongbao.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAO_")}
-    env["TONGBAO_DATA_DIR"] = str(data_dir)
-    if database_url:
-        env["TONGBAO_DATABASE_URL"] = database_url
-    return env
+from ..support.databases import backends
+from ..support.demo_server import TONGBAO, cli_env, free_port, serve_demo
 
 
 @pytest.fixture(params=backends())
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
-    data_dir = tmp_path / "data"
-    with throwaway_database(request.param, tmp_path) as url:
-        env = cli_env(data_dir, None if request.param == "sqlite" else url)
-        port = free_port()
-        log = (tmp_path / "serve.log").open("w")
-        server = subprocess.Popen(
-            [*TONGBAO, "serve", "--demo", "--port", str(port), "--data-dir", str(data_dir)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, (tmp_path / "serve.log").read_text()
-                assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
-                time.sleep(0.2)
-            yield data_dir, env
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-            log.close()
+    with serve_demo(request.param, tmp_path) as run:
+        yield run.data_dir, run.env
 
 
 @pytest.mark.slow

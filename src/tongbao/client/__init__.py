@@ -5,6 +5,12 @@
 
 Every answer from an authenticated request is signed by Tongbao; ``request`` refuses one whose
 signature does not verify (``ResponseSignatureInvalid``), so a tampered answer is never used.
+
+Another httpx client (one generated from ``/openapi.json``, say) signs and verifies the same way
+with two event hooks::
+
+    httpx.Client(event_hooks={"request": [signing_hook(app_id, app_secret)],
+                              "response": [verifying_hook(app_secret)]})
 """
 
 from __future__ import annotations
@@ -19,7 +25,20 @@ import httpx
 
 from tongbao.security import signing
 
-__all__ = ["ResponseSignatureInvalid", "TongbaoClient", "encode_json"]
+__all__ = [
+    "ResponseSignatureInvalid",
+    "TongbaoClient",
+    "encode_json",
+    "sign_request",
+    "signing_hook",
+    "verify_response",
+    "verify_signed",
+    "verifying_hook",
+]
+
+# Answers Tongbao could not attribute to an app (401/403/413 at the door, or a 500 before it knew
+# the caller) come unsigned.
+UNSIGNED_ALLOWED = (401, 403, 413, 500)
 
 
 class ResponseSignatureInvalid(Exception):
@@ -74,13 +93,16 @@ class TongbaoClient:
     ) -> dict[str, str]:
         """The Authorization header for a request, signed with RSA if a private key was given."""
         ts = int(self._now()) if timestamp is None else timestamp
-        nonce = nonce or signing.new_nonce()
-        message = signing.request_message(method, path_and_query, ts, nonce, body)
-        if self.private_key_pem:
-            scheme, signature = signing.RSA_SCHEME, signing.rsa_sign(self.private_key_pem, message)
-        else:
-            scheme, signature = signing.HMAC_SCHEME, signing.hmac_sign(self.app_secret, message)
-        return {"Authorization": signing.format_authorization(scheme, self.app_id, ts, nonce, signature)}
+        return sign_request(
+            self.app_id,
+            self.app_secret,
+            method,
+            path_and_query,
+            body,
+            timestamp=ts,
+            nonce=nonce,
+            private_key_pem=self.private_key_pem,
+        )
 
     def request(
         self,
@@ -113,32 +135,95 @@ class TongbaoClient:
         return self.request("POST", path, json=json, **kwargs)
 
     def verify_response(self, response: httpx.Response) -> None:
-        """Checks Tongbao's signature. Only answers to a request Tongbao could not attribute to
-        this app (401/403/413 at the door, or a 500 before it knew the caller) come unsigned."""
-        unsigned_allowed = (401, 403, 413, 500)
-        if signing.HEADER_SIGNATURE not in response.headers and response.status_code in unsigned_allowed:
-            return
-        self.verify_signed(response.headers, response.content)
+        """Checks Tongbao's signature; see ``verify_response``."""
+        verify_response(self.app_secret, response)
 
     def verify_notification(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         """Verifies a notification Tongbao POSTed to the app's notify URL and returns its event."""
-        self.verify_signed(headers, body)
+        verify_signed(self.app_secret, headers, body)
         event: dict[str, Any] = json_loads(body)
         return event
 
     def verify_signed(self, headers: Mapping[str, str], body: bytes) -> None:
-        lowered = {k.lower(): v for k, v in headers.items()}
-        try:
-            timestamp = int(lowered[signing.HEADER_TIMESTAMP.lower()])
-            nonce = lowered[signing.HEADER_NONCE.lower()]
-            signature = lowered[signing.HEADER_SIGNATURE.lower()]
-        except (KeyError, ValueError) as exc:
-            raise ResponseSignatureInvalid(
-                "the Tongbao-Timestamp/-Nonce/-Signature headers are missing"
-            ) from exc
-        message = signing.response_message(timestamp, nonce, body)
-        if not signing.hmac_verify(self.app_secret, message, signature):
-            raise ResponseSignatureInvalid("Tongbao's signature does not verify with this app's secret")
+        verify_signed(self.app_secret, headers, body)
+
+
+def sign_request(
+    app_id: str,
+    app_secret: str,
+    method: str,
+    path_and_query: str,
+    body: bytes,
+    *,
+    timestamp: int,
+    nonce: str | None = None,
+    private_key_pem: str | None = None,
+) -> dict[str, str]:
+    """The Authorization header for one request: HMAC with the secret, or RSA with the private key."""
+    nonce = nonce or signing.new_nonce()
+    message = signing.request_message(method, path_and_query, timestamp, nonce, body)
+    if private_key_pem:
+        scheme, signature = signing.RSA_SCHEME, signing.rsa_sign(private_key_pem, message)
+    else:
+        scheme, signature = signing.HMAC_SCHEME, signing.hmac_sign(app_secret, message)
+    return {"Authorization": signing.format_authorization(scheme, app_id, timestamp, nonce, signature)}
+
+
+def verify_response(app_secret: str, response: httpx.Response) -> None:
+    """Checks Tongbao's signature on an answer; only the answers in ``UNSIGNED_ALLOWED`` may lack one."""
+    if signing.HEADER_SIGNATURE not in response.headers and response.status_code in UNSIGNED_ALLOWED:
+        return
+    verify_signed(app_secret, response.headers, response.content)
+
+
+def verify_signed(app_secret: str, headers: Mapping[str, str], body: bytes) -> None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    try:
+        timestamp = int(lowered[signing.HEADER_TIMESTAMP.lower()])
+        nonce = lowered[signing.HEADER_NONCE.lower()]
+        signature = lowered[signing.HEADER_SIGNATURE.lower()]
+    except (KeyError, ValueError) as exc:
+        raise ResponseSignatureInvalid("the Tongbao-Timestamp/-Nonce/-Signature headers are missing") from exc
+    message = signing.response_message(timestamp, nonce, body)
+    if not signing.hmac_verify(app_secret, message, signature):
+        raise ResponseSignatureInvalid("Tongbao's signature does not verify with this app's secret")
+
+
+def signing_hook(
+    app_id: str,
+    app_secret: str,
+    *,
+    private_key_pem: str | None = None,
+    now: Callable[[], float] = time.time,
+) -> Callable[[httpx.Request], None]:
+    """An httpx request hook that signs each request over the bytes it will send, path and query
+    as they go on the wire, replacing any Authorization header the client set."""
+
+    def sign(request: httpx.Request) -> None:
+        path_and_query = request.url.raw_path.decode("ascii")
+        request.headers.update(
+            sign_request(
+                app_id,
+                app_secret,
+                request.method,
+                path_and_query,
+                request.content,
+                timestamp=int(now()),
+                private_key_pem=private_key_pem,
+            )
+        )
+
+    return sign
+
+
+def verifying_hook(app_secret: str) -> Callable[[httpx.Response], None]:
+    """An httpx response hook that refuses an answer whose signature does not verify."""
+
+    def verify(response: httpx.Response) -> None:
+        response.read()  # a hook sees the answer before its body is read
+        verify_response(app_secret, response)
+
+    return verify
 
 
 def json_loads(body: bytes) -> Any:
