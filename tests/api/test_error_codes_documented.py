@@ -47,21 +47,27 @@ class _ErrorClass:
         self.bases = bases
 
 
+def _own_code(node: ast.ClassDef) -> tuple[int | None, str | None]:
+    """Where the class's own __init__ takes ``code`` (-1: keyword-only), and its ``default_code``."""
+    code_index = default = None
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            names = [a.arg for a in item.args.args[1:]] + [a.arg for a in item.args.kwonlyargs]
+            if "code" in names:
+                positional = [a.arg for a in item.args.args[1:]]
+                code_index = positional.index("code") if "code" in positional else -1
+        if isinstance(item, ast.Assign) and any(_name(t) == "default_code" for t in item.targets):
+            default = _text(item.value)
+    return code_index, default
+
+
 def _error_classes(modules: list[ast.Module]) -> dict[str, _ErrorClass]:
     found: dict[str, _ErrorClass] = {}
     for module in modules:
         for node in ast.walk(module):
             if not isinstance(node, ast.ClassDef):
                 continue
-            code_index = default = None
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    names = [a.arg for a in item.args.args[1:]] + [a.arg for a in item.args.kwonlyargs]
-                    if "code" in names:
-                        positional = [a.arg for a in item.args.args[1:]]
-                        code_index = positional.index("code") if "code" in positional else -1
-                if isinstance(item, ast.Assign) and any(_name(t) == "default_code" for t in item.targets):
-                    default = _text(item.value)
+            code_index, default = _own_code(node)
             bases = [b for b in (_name(base) for base in node.bases) if b]
             found[node.name] = _ErrorClass(code_index, default, bases)
 

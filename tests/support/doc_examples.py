@@ -115,25 +115,9 @@ def json_pattern(text: str) -> Any:
 def mismatches(actual: Any, pattern: Any, where: str = "$") -> list[str]:
     """Where ``actual`` is not as the example ``pattern`` shows it (empty when it is)."""
     if isinstance(pattern, dict):
-        if not isinstance(actual, dict):
-            return [f"{where}: {actual!r} is not an object"]
-        found: list[str] = []
-        keys = [k for k in pattern if k != ELLIPSIS]
-        found += [f"{where}.{k}: missing" for k in keys if k not in actual]
-        if ELLIPSIS not in pattern:
-            found += [f"{where}.{k}: not in the example" for k in actual if k not in pattern]
-        for k in keys:
-            if k in actual:
-                found += mismatches(actual[k], pattern[k], f"{where}.{k}")
-        return found
+        return _object_mismatches(actual, pattern, where)
     if isinstance(pattern, list):
-        if not isinstance(actual, list):
-            return [f"{where}: {actual!r} is not a list"]
-        open_ended = bool(pattern) and pattern[-1] == ELLIPSIS
-        shown = pattern[:-1] if open_ended else pattern
-        if len(actual) < len(shown) or (not open_ended and len(actual) != len(shown)):
-            return [f"{where}: {len(actual)} items, the example shows {len(shown)}"]
-        return [e for n, p in enumerate(shown) for e in mismatches(actual[n], p, f"{where}[{n}]")]
+        return _list_mismatches(actual, pattern, where)
     if isinstance(pattern, str) and (ELLIPSIS in pattern or _INSTANT.fullmatch(pattern)):
         if not isinstance(actual, str) or not _shaped(actual, pattern):
             return [f"{where}: {actual!r} is not shaped like {pattern!r}"]
@@ -141,6 +125,30 @@ def mismatches(actual: Any, pattern: Any, where: str = "$") -> list[str]:
     if actual != pattern or type(actual) is not type(pattern):
         return [f"{where}: {actual!r}, the example shows {pattern!r}"]
     return []
+
+
+def _object_mismatches(actual: Any, pattern: dict[str, Any], where: str) -> list[str]:
+    if not isinstance(actual, dict):
+        return [f"{where}: {actual!r} is not an object"]
+    found: list[str] = []
+    keys = [k for k in pattern if k != ELLIPSIS]
+    found += [f"{where}.{k}: missing" for k in keys if k not in actual]
+    if ELLIPSIS not in pattern:
+        found += [f"{where}.{k}: not in the example" for k in actual if k not in pattern]
+    for k in keys:
+        if k in actual:
+            found += mismatches(actual[k], pattern[k], f"{where}.{k}")
+    return found
+
+
+def _list_mismatches(actual: Any, pattern: list[Any], where: str) -> list[str]:
+    if not isinstance(actual, list):
+        return [f"{where}: {actual!r} is not a list"]
+    open_ended = bool(pattern) and pattern[-1] == ELLIPSIS
+    shown = pattern[:-1] if open_ended else pattern
+    if len(actual) < len(shown) or (not open_ended and len(actual) != len(shown)):
+        return [f"{where}: {len(actual)} items, the example shows {len(shown)}"]
+    return [e for n, p in enumerate(shown) for e in mismatches(actual[n], p, f"{where}[{n}]")]
 
 
 def _shaped(actual: str, pattern: str) -> bool:

@@ -68,7 +68,12 @@ class MerchantAuthMiddleware:
             pq = path_and_query(scope)
             client = scope.get("client")
             who = await authenticate(
-                self.c, _header(scope, b"authorization"), method, pq, body, client[0] if client else None
+                self.c,
+                _header(scope, b"authorization"),
+                method=method,
+                path_and_query=pq,
+                body=body,
+                client_ip=client[0] if client else None,
             )
         except TongbaoError as exc:
             # Nobody proved who they are: the answer cannot be signed for anyone.
@@ -79,7 +84,9 @@ class MerchantAuthMiddleware:
         state["caller"] = who.caller
         failure: Exception | None = None
         try:
-            status, headers, response_body = await self._answer(scope, method, pq, body, who, request_id)
+            status, headers, response_body = await self._answer(
+                scope, method, pq, body, who=who, request_id=request_id
+            )
         except Exception as exc:  # noqa: BLE001 - the caller is known: its 500 is signed like any answer
             failure = exc
             status, headers, response_body = 500, [], internal_error_payload(request_id)
@@ -90,7 +97,7 @@ class MerchantAuthMiddleware:
                 log_unexpected(failure, scope, answered=True)
 
     async def _answer(
-        self, scope: Scope, method: str, pq: str, body: bytes, who: Authenticated, request_id: str | None
+        self, scope: Scope, method: str, pq: str, body: bytes, *, who: Authenticated, request_id: str | None
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """The answer to an authenticated request: replayed, refused, or the route's."""
         key = _header(scope, b"idempotency-key") if method == "POST" else None

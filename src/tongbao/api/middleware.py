@@ -98,47 +98,56 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
-
-        def too_large() -> PayloadTooLarge:
-            return PayloadTooLarge(f"the body is over the {limit}-byte limit")
-
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await send_error(send, too_large(), request_id_of(scope.get("state", {})))
-                return
-        seen = 0
-        exceeded = False
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen, exceeded
-            if exceeded:
-                raise too_large()
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    exceeded = True
-                    raise too_large()
-            return message
-
-        async def send_unless_exceeded(message: Message) -> None:
-            nonlocal started
-            if exceeded:
-                return  # the 413 below is the answer
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        counted = _CountedBody(self.limit_for(scope["path"]), receive, send)
+        if counted.declared_too_large(scope):
+            await send_error(send, counted.too_large(), request_id_of(scope.get("state", {})))
+            return
         try:
-            await self.app(scope, counting_receive, send_unless_exceeded)
+            await self.app(scope, counted.receive, counted.send)
         except Exception:
-            if not exceeded:
+            if not counted.exceeded:
                 raise
             # What the inner layers raised is the read that was cut short.
-        if exceeded and not started:
-            await send_error(send, too_large(), request_id_of(scope.get("state", {})))
+        if counted.exceeded and not counted.started:
+            await send_error(send, counted.too_large(), request_id_of(scope.get("state", {})))
+
+
+class _CountedBody:
+    """One request's body as it streams in, counted against the limit; once past it, nothing the
+    inner layers answer goes out (the 413 does)."""
+
+    def __init__(self, limit: int, receive: Receive, send: Send) -> None:
+        self.limit, self._receive, self._send = limit, receive, send
+        self.seen = 0
+        self.exceeded = False
+        self.started = False
+
+    def too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the body is over the {self.limit}-byte limit")
+
+    def declared_too_large(self, scope: Scope) -> bool:
+        return any(
+            name == b"content-length" and value.isdigit() and int(value) > self.limit
+            for name, value in scope.get("headers", [])
+        )
+
+    async def receive(self) -> Message:
+        if self.exceeded:
+            raise self.too_large()
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.exceeded = True
+                raise self.too_large()
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.exceeded:
+            return  # the 413 is the answer
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
 
 
 DOCUMENT_UPLOAD = re.compile(r"^/admin/v1/merchants/[^/]+/documents$")

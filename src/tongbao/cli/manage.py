@@ -30,14 +30,13 @@ def _run(data_dir: Path | None, work):  # type: ignore[no-untyped-def]
 
 
 def register(app: typer.Typer) -> None:
+    _operator_commands(app)
+    _listing_commands(app)
+
+
+def _operator_commands(app: typer.Typer) -> None:
     operator = typer.Typer(help="Operator tokens for the admin API.", no_args_is_help=True)
-    merchants = typer.Typer(help="Merchants.", no_args_is_help=True)
-    apps = typer.Typer(help="Apps.", no_args_is_help=True)
-    accounts = typer.Typer(help="Channel accounts.", no_args_is_help=True)
     app.add_typer(operator, name="operator")
-    app.add_typer(merchants, name="merchants")
-    app.add_typer(apps, name="apps")
-    app.add_typer(accounts, name="channel-accounts")
 
     @operator.command("create")
     def operator_create(name: str, data_dir: DataDirOpt = None) -> None:
@@ -65,6 +64,15 @@ def register(app: typer.Typer) -> None:
         for o in _run(data_dir, lambda c: OperatorService(c).list_operators()):
             table.add_row(o.id, o.name, f"{o.created_at:%Y-%m-%d %H:%M}", f"{o.revoked_at or ''}")
         console.print(table)
+
+
+def _listing_commands(app: typer.Typer) -> None:
+    merchants = typer.Typer(help="Merchants.", no_args_is_help=True)
+    apps = typer.Typer(help="Apps.", no_args_is_help=True)
+    accounts = typer.Typer(help="Channel accounts.", no_args_is_help=True)
+    app.add_typer(merchants, name="merchants")
+    app.add_typer(apps, name="apps")
+    app.add_typer(accounts, name="channel-accounts")
 
     @merchants.command("list")
     def merchants_list(data_dir: DataDirOpt = None) -> None:

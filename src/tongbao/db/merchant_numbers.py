@@ -12,7 +12,7 @@ from tongbao.errors import Conflict
 
 
 async def earlier_request(
-    tx: AsyncSession, model: Any, number_field: str, app_id: str, number: str, fingerprint: str, what: str
+    tx: AsyncSession, model: Any, number_field: str, *, app_id: str, number: str, fingerprint: str, what: str
 ) -> str | None:
     """The id of the app's earlier request under ``number``; None if there is none. ``model`` has
     ``id``, ``app_id``, ``fingerprint`` and the ``number_field`` column."""

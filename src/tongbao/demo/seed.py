@@ -138,7 +138,9 @@ async def _create_merchant(c: Container) -> Merchant:
         ),
     }
     for kind, (filename, content_type, content) in files.items():
-        await service.add_document(merchant.id, kind, filename, content_type, content, SEEDER)
+        await service.add_document(
+            merchant.id, kind, filename=filename, content_type=content_type, content=content, actor=SEEDER
+        )
     for action in (ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.ACTIVATE):
         merchant = await service.transition(merchant.id, action, SEEDER, "demo merchant")
     return merchant

@@ -88,7 +88,12 @@ async def upload_document(
 ) -> object:
     content = await file.read(c.settings.document_max_bytes + 1)
     return await MerchantService(c).add_document(
-        merchant_id, kind, file.filename or "", file.content_type or "", content, operator.name
+        merchant_id,
+        kind,
+        filename=file.filename or "",
+        content_type=file.content_type or "",
+        content=content,
+        actor=operator.name,
     )
 
 

@@ -177,6 +177,7 @@ class MerchantService:
         self,
         merchant_id: str,
         kind: DocumentKind,
+        *,
         filename: str,
         content_type: str,
         content: bytes,

@@ -23,6 +23,7 @@ async def list_notifications(
     c: ContainerDep,
     caller: CallerDep,
     window: WindowDep,
+    *,
     payment_id: IdFilter = None,
     status: EventStatus | None = None,
 ) -> dict[str, Any]:
@@ -46,6 +47,7 @@ async def admin_list_notifications(
     c: ContainerDep,
     _: OperatorDep,
     window: WindowDep,
+    *,
     payment_id: IdFilter = None,
     status: EventStatus | None = None,
     merchant_id: IdFilter = None,

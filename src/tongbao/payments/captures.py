@@ -81,6 +81,7 @@ def extra_capture(
     tx: AsyncSession,
     payment: Payment,
     attempt: PaymentAttempt,
+    *,
     amount: int,
     evidence: dict[str, Any],
     now: datetime,
@@ -94,6 +95,7 @@ def mismatched_capture(
     payment: Payment,
     attempt: PaymentAttempt,
     status: OrderStatus,
+    *,
     evidence: dict[str, Any],
     now: Any,
 ) -> None:
@@ -117,6 +119,7 @@ def contradicted_capture(
     payment: Payment,
     attempt: PaymentAttempt,
     status: OrderStatus,
+    *,
     evidence: dict[str, Any],
     now: Any,
 ) -> None:

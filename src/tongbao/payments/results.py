@@ -58,7 +58,7 @@ async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source
         payment = await load_payment(tx, attempt.payment_id, lock=True)
         attempt = await tx.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
         assert attempt is not None
-        applied = await _apply(tx, payment, attempt, status, source, now)
+        applied = await _apply(tx, payment, attempt, status, source=source, now=now)
         await tx.commit()  # the handlers of what it published run first (a case, a policy decision)
     if applied is Applied.EXCEPTION and payment.captured_attempt_id == attempt.id:
         applied = Applied.SUCCEEDED  # the merchant's policy let a late capture succeed
@@ -66,13 +66,13 @@ async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source
 
 
 async def _apply(
-    tx: AsyncSession, payment: Payment, attempt: PaymentAttempt, status: OrderStatus, source: str, now: Any
+    tx: AsyncSession, payment: Payment, attempt: PaymentAttempt, status: OrderStatus, *, source: str, now: Any
 ) -> Applied:
     evidence = {"source": source, "channel_result": dict(status.raw), "state": status.state.value}
     if status.channel_trade_no and not attempt.channel_trade_no:
         attempt.channel_trade_no = status.channel_trade_no
     if status.state is OrderState.SUCCEEDED:
-        return await _succeeded(tx, payment, attempt, status, evidence, now)
+        return await _succeeded(tx, payment, attempt, status, evidence=evidence, now=now)
     if status.state in (OrderState.CLOSED, OrderState.FAILED) and attempt.status == AttemptStatus.PENDING:
         target = AttemptStatus.CLOSED if status.state is OrderState.CLOSED else AttemptStatus.FAILED
         publish(tx, domain.finish_attempt(payment, attempt, target, now=now))
@@ -85,6 +85,7 @@ async def _succeeded(
     payment: Payment,
     attempt: PaymentAttempt,
     status: OrderStatus,
+    *,
     evidence: dict[str, Any],
     now: Any,
 ) -> Applied:
@@ -95,16 +96,16 @@ async def _succeeded(
     if not matches or amount is None:
         if attempt.status == AttemptStatus.MISMATCHED:
             return Applied.UNCHANGED  # the same mismatch heard again
-        mismatched_capture(tx, payment, attempt, status, evidence, now)
+        mismatched_capture(tx, payment, attempt, status, evidence=evidence, now=now)
         return Applied.EXCEPTION
     if attempt.status == AttemptStatus.MISMATCHED:
         # Once the channel has reported another amount, a later report of the right one does not
         # clear it (whichever came first, callback or query): an operator decides.
-        contradicted_capture(tx, payment, attempt, status, evidence, now)
+        contradicted_capture(tx, payment, attempt, status, evidence=evidence, now=now)
         return Applied.EXCEPTION
     if payment.captured_attempt_id is not None or payment.status != PaymentStatus.PENDING:
         # Money captured where we did not expect it: a second capture, or a success after close.
-        extra_capture(tx, payment, attempt, amount, evidence, now)
+        extra_capture(tx, payment, attempt, amount=amount, evidence=evidence, now=now)
         return Applied.EXCEPTION
     # An attempt we had closed while the payment stayed open (the payer switched method, then paid
     # the first one after all) simply captures it.

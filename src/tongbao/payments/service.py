@@ -35,7 +35,9 @@ from tongbao.payments.store import attempts_of, load_payment
 
 
 async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
-    return await earlier_request(tx, Payment, "out_trade_no", app_id, number, fingerprint, "payment")
+    return await earlier_request(
+        tx, Payment, "out_trade_no", app_id=app_id, number=number, fingerprint=fingerprint, what="payment"
+    )
 
 
 class PaymentService:

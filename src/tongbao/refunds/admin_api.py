@@ -21,6 +21,7 @@ async def admin_list_refunds(
     c: ContainerDep,
     _: OperatorDep,
     window: WindowDep,
+    *,
     status: RefundStatus | None = None,
     kind: RefundKind | None = None,
     merchant_id: IdFilter = None,

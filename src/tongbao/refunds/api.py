@@ -34,6 +34,7 @@ async def find_refund(  # keeps its operation id from before the list joined it
     c: ContainerDep,
     caller: CallerDep,
     window: WindowDep,
+    *,
     out_refund_no: Annotated[
         str | None, Query(min_length=1, max_length=64, description="Look one refund up")
     ] = None,

@@ -63,6 +63,16 @@ async def refundable_of(tx: AsyncSession, payment: Payment) -> int:
     return max(0, payment.captured_amount - await committed_on(tx, payment.captured_attempt_id))
 
 
+@dataclass(frozen=True)
+class MerchantAsked:
+    """A merchant's refund request: whose, under which number, told where, and its fingerprint."""
+
+    app_id: str
+    out_refund_no: str
+    notify_url: str | None
+    fingerprint: str
+
+
 async def open_refund(
     tx: AsyncSession,
     *,
@@ -72,11 +82,8 @@ async def open_refund(
     kind: RefundKind,
     now: datetime,
     first_sync_in: timedelta = timedelta(0),
-    app_id: str | None = None,
-    out_refund_no: str | None = None,
     reason: str | None = None,
-    notify_url: str | None = None,
-    fingerprint: str | None = None,
+    asked: MerchantAsked | None = None,
     case_id: str | None = None,
 ) -> Refund:
     """The caller holds the payment's row lock. Raises ``RefundProblem`` when the capture cannot take
@@ -89,14 +96,14 @@ async def open_refund(
         attempt_id=attempt.id,
         merchant_id=payment.merchant_id,
         kind=kind.value,
-        app_id=app_id,
-        out_refund_no=out_refund_no,
+        app_id=asked.app_id if asked else None,
+        out_refund_no=asked.out_refund_no if asked else None,
         case_id=case_id,
         amount=amount,
         currency=attempt.currency,
         reason=reason,
-        notify_url=notify_url,
-        fingerprint=fingerprint,
+        notify_url=asked.notify_url if asked else None,
+        fingerprint=asked.fingerprint if asked else None,
         status=RefundStatus.PENDING.value,
         channel=attempt.channel,
         channel_account_id=attempt.channel_account_id,

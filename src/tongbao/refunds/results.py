@@ -57,13 +57,13 @@ async def _apply_once(c: Container, refund_id: str, result: RefundResult, source
         payment = await load_payment(tx, refund.payment_id, lock=True)
         refund = await tx.get(Refund, refund_id, with_for_update=True, populate_existing=True)
         assert refund is not None
-        applied = await _apply(tx, payment, refund, result, source, now)
+        applied = await _apply(tx, payment, refund, result, source=source, now=now)
         await tx.commit()
     return applied
 
 
 async def _apply(
-    tx: AsyncSession, payment: Payment, refund: Refund, result: RefundResult, source: str, now: datetime
+    tx: AsyncSession, payment: Payment, refund: Refund, result: RefundResult, *, source: str, now: datetime
 ) -> RefundApplied:
     if result.channel_refund_no and not refund.channel_refund_no:
         refund.channel_refund_no = result.channel_refund_no

@@ -24,7 +24,7 @@ from tongbao.payments.store import load_payment
 from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundKind, RefundProblem
 from tongbao.refunds.models import Refund
-from tongbao.refunds.opening import open_refund
+from tongbao.refunds.opening import MerchantAsked, open_refund
 from tongbao.refunds.requests import NewRefund, parse_new_refund
 from tongbao.refunds.store import notify_url_of
 from tongbao.refunds.submission import submit_refund
@@ -46,7 +46,9 @@ async def refunds_of(tx: AsyncSession, payment_id: str) -> list[Refund]:
 
 
 async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
-    return await earlier_request(tx, Refund, "out_refund_no", app_id, number, fingerprint, "refund")
+    return await earlier_request(
+        tx, Refund, "out_refund_no", app_id=app_id, number=number, fingerprint=fingerprint, what="refund"
+    )
 
 
 class RefundService:
@@ -151,11 +153,8 @@ class RefundService:
                 kind=RefundKind.MERCHANT,
                 now=now,
                 first_sync_in=FIRST_SYNC_IN,
-                app_id=caller.app.id,
-                out_refund_no=new.out_refund_no,
                 reason=new.reason,
-                notify_url=new.notify_url,
-                fingerprint=fingerprint,
+                asked=MerchantAsked(caller.app.id, new.out_refund_no, new.notify_url, fingerprint),
             )
         except IntegrityError:
             await tx.rollback()

@@ -18,9 +18,29 @@ class Authenticated:
     response_secret: str  # the secret that signs the answer: the one the request proved it holds
 
 
+def _proved_secret(caller: Caller, auth: signing.Authorization, message: bytes) -> str:
+    """The secret the signature proves the caller holds (for RSA: the app's current one)."""
+    if auth.scheme == signing.HMAC_SCHEME:
+        secret = next((s for s in caller.secrets if signing.hmac_verify(s, message, auth.signature)), None)
+        if secret is None:
+            raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
+        return secret
+    pem = caller.app.rsa_public_key_pem
+    if not pem:
+        raise Unauthorized(
+            "this app has no RSA public key; sign with TONGBAO-HMAC-SHA256 or register one",
+            code="signature_invalid",
+            param="signature",
+        )
+    if not signing.rsa_verify(pem, message, auth.signature):
+        raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
+    return caller.secrets[0]
+
+
 async def authenticate(
     c: Container,
     authorization: str | None,
+    *,
     method: str,
     path_and_query: str,
     body: bytes,
@@ -52,21 +72,7 @@ async def authenticate(
         raise Unauthorized(f"no app {auth.app_id}", code="app_unknown", param="app_id")
 
     message = signing.request_message(method, path_and_query, auth.timestamp, auth.nonce, body)
-    if auth.scheme == signing.HMAC_SCHEME:
-        secret = next((s for s in caller.secrets if signing.hmac_verify(s, message, auth.signature)), None)
-        if secret is None:
-            raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
-    else:
-        pem = caller.app.rsa_public_key_pem
-        if not pem:
-            raise Unauthorized(
-                "this app has no RSA public key; sign with TONGBAO-HMAC-SHA256 or register one",
-                code="signature_invalid",
-                param="signature",
-            )
-        if not signing.rsa_verify(pem, message, auth.signature):
-            raise Unauthorized(_signature_hint(), code="signature_invalid", param="signature")
-        secret = caller.secrets[0]
+    secret = _proved_secret(caller, auth, message)
 
     await consume_nonce(c, auth.app_id, auth.nonce)
 

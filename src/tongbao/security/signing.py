@@ -103,11 +103,7 @@ def format_authorization(scheme: str, app_id: str, timestamp: int, nonce: str, s
     return f'{scheme} app_id="{app_id}",timestamp="{timestamp}",nonce="{nonce}",signature="{signature}"'
 
 
-def parse_authorization(header: str) -> Authorization:
-    """Strict parse: a known scheme, then exactly the four fields, each once, each well formed."""
-    scheme, _, rest = header.strip().partition(" ")
-    if scheme not in SCHEMES:
-        raise MalformedAuthorization(f"the scheme must be {' or '.join(SCHEMES)}")
+def _fields(rest: str) -> dict[str, str]:
     fields: dict[str, str] = {}
     for part in rest.split(","):
         match = _FIELD.fullmatch(part)
@@ -117,6 +113,15 @@ def parse_authorization(header: str) -> Authorization:
         if name in fields:
             raise MalformedAuthorization(f"field {name} appears twice")
         fields[name] = value
+    return fields
+
+
+def parse_authorization(header: str) -> Authorization:
+    """Strict parse: a known scheme, then exactly the four fields, each once, each well formed."""
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme not in SCHEMES:
+        raise MalformedAuthorization(f"the scheme must be {' or '.join(SCHEMES)}")
+    fields = _fields(rest)
     unknown = set(fields) - set(_REQUIRED_FIELDS)
     if unknown:
         raise MalformedAuthorization(f"unknown field {sorted(unknown)[0]}")
