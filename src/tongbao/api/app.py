@@ -21,6 +21,7 @@ from tongbao.api.middleware import (
     RequestIdMiddleware,
     UnexpectedErrorMiddleware,
 )
+from tongbao.api.openapi import install_openapi
 from tongbao.bootstrap import Container
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
@@ -99,6 +100,7 @@ def create_app(
     )
     app.state.container = container
     install_error_handlers(app)
+    install_openapi(app)
     for router in (
         health.router,
         me_api.router,

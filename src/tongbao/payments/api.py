@@ -22,7 +22,7 @@ async def create_payment(
     c: ContainerDep, caller: CallerDep, body: Annotated[PaymentCreate, Body()], response: Response
 ) -> dict[str, Any]:
     """Creates a payment; the same out_trade_no with the same parameters returns it again (200)."""
-    payment, created = await PaymentService(c).create(caller, body.model_dump(exclude_unset=True))
+    payment, created = await PaymentService(c).create(caller, body)
     if not created:
         response.status_code = 200
     return payment

@@ -23,7 +23,7 @@ async def create_refund(
     """Refunds all or part of a succeeded payment; several partial refunds may follow one another up to
     what was captured. The same out_refund_no with the same parameters returns the refund again (200).
     The refund is ``pending`` until the channel confirms (``refund.succeeded`` / ``refund.failed``)."""
-    refund, created = await RefundService(c).create(caller, body.model_dump(exclude_unset=True))
+    refund, created = await RefundService(c).create(caller, body)
     if not created:
         response.status_code = 200
     return refund
