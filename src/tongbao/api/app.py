@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from tongbao import __version__
 from tongbao.api import health
+from tongbao.api.deps import refuse_nul_in_url
 from tongbao.api.errors import install_error_handlers
 from tongbao.api.json_text import JsonTextMiddleware
 from tongbao.api.merchant_auth import MerchantAuthMiddleware
@@ -97,6 +98,7 @@ def create_app(
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     app.state.container = container
     install_error_handlers(app)

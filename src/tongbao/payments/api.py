@@ -17,7 +17,12 @@ from tongbao.payments.service import PaymentService
 router = APIRouter(prefix="/v1/payments", tags=["merchant API: payments"])
 
 
-@router.post("", status_code=201, response_model=PaymentPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentPublic,
+    responses={200: {"model": PaymentPublic, "description": "The same request again: the payment it made"}},
+)
 async def create_payment(
     c: ContainerDep, caller: CallerDep, body: Annotated[PaymentCreate, Body()], response: Response
 ) -> dict[str, Any]:

@@ -16,7 +16,12 @@ from tongbao.refunds.service import RefundService
 router = APIRouter(prefix="/v1/refunds", tags=["merchant API: refunds"])
 
 
-@router.post("", status_code=201, response_model=RefundPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RefundPublic,
+    responses={200: {"model": RefundPublic, "description": "The same request again: the refund it made"}},
+)
 async def create_refund(
     c: ContainerDep, caller: CallerDep, body: Annotated[RefundCreate, Body()], response: Response
 ) -> dict[str, Any]:
