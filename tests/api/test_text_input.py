@@ -97,3 +97,31 @@ def test_admin_channel_binding(admin: httpx.Client) -> None:
     body = body_of({"channel_account_id": f"cha_{LONE}"})
     refused(admin.put(path, content=body, headers={"Content-Type": "application/json"}), "channel_account_id")
     assert admin.get(f"/admin/v1/merchants/{merchant['id']}/channels").json() == []
+
+
+# NUL is Unicode, but PostgreSQL text cannot hold it: an id, a filter or a field holding one is
+# bad input on every backend, not a failure of the database.
+NUL_IN_URL = [
+    ("/v1/payments/pay_1%00", "payment_id"),
+    ("/v1/payments?out_trade_no=a%00b", "out_trade_no"),
+    ("/v1/refunds?payment_id=%00", "payment_id"),
+    ("/v1/refunds/rf%00", "refund_id"),
+    ("/v1/notifications/evt%00", "event_id"),
+]
+NUL_IN_ADMIN_URL = [
+    ("/admin/v1/merchants/mch%00", "merchant_id"),
+    ("/admin/v1/refunds?merchant_id=%00", "merchant_id"),
+    ("/admin/v1/exception-cases/case%00", "case_id"),
+]
+
+
+def test_nul_in_an_id_filter_or_field_is_refused(
+    tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
+) -> None:
+    for path, param in NUL_IN_URL:
+        refused(shop.client.get(path), param)
+    for path, param in NUL_IN_ADMIN_URL:
+        refused(admin.get(path), param)
+    refused(admin.post("/admin/v1/apps", json={"merchant_id": "mch\x00", "name": "Till"}), "merchant_id")
+    refused(shop.client.post("/v1/payments", json=payment(metadata={"table": "7\x00"})), "metadata.table")
+    refused(shop.client.post("/v1/payments", json=payment(client_ip="1\x00")), "client_ip")

@@ -7,13 +7,14 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from tongbao import __version__
 from tongbao.api import admin_payment_routes as payments_admin_api
 from tongbao.api import health
 from tongbao.api import payment_routes as payments_api
+from tongbao.api.deps import refuse_nul_in_url
 from tongbao.api.errors import install_error_handlers
 from tongbao.api.json_text import JsonTextMiddleware
 from tongbao.api.merchant_auth import MerchantAuthMiddleware
@@ -23,6 +24,7 @@ from tongbao.api.middleware import (
     RequestIdMiddleware,
     UnexpectedErrorMiddleware,
 )
+from tongbao.api.openapi import install_openapi
 from tongbao.bootstrap import build_worker
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
@@ -96,9 +98,11 @@ def create_app(
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_in_url)],
     )
     app.state.container = container
     install_error_handlers(app)
+    install_openapi(app)
     for router in (
         health.router,
         me_api.router,

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from tongbao.container import Container
-from tongbao.errors import Unauthorized
+from tongbao.errors import InvalidRequest, Unauthorized
 from tongbao.merchants.app_service import Caller
 from tongbao.security.models import Operator
 from tongbao.security.operators import OperatorService
@@ -39,6 +39,15 @@ def get_caller(request: Request, _: Annotated[str | None, Depends(_merchant_sign
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def refuse_nul_in_url(request: Request) -> None:
+    """Every route's path and query parameters: PostgreSQL text cannot hold NUL, so an id or a
+    filter holding one is bad input, answered before any route reads the database with it."""
+    for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidRequest(f"{name} must not contain NUL characters", param=name)
+
 
 _operator_bearer = HTTPBearer(scheme_name="OperatorToken", auto_error=False)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from tongbao import __version__
@@ -12,7 +15,17 @@ from tongbao.api.deps import ContainerDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+class HealthPublic(BaseModel):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unreachable"]
+    version: str
+
+
+@router.get(
+    "/healthz",
+    response_model=HealthPublic,
+    responses={503: {"model": HealthPublic, "description": "The database cannot be reached"}},
+)
 async def healthz(c: ContainerDep) -> JSONResponse:
     try:
         async with c.engine.connect() as conn:

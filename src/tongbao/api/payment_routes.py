@@ -18,12 +18,17 @@ from tongbao.payments.service import PaymentService
 router = APIRouter(prefix="/v1/payments", tags=["merchant API: payments"])
 
 
-@router.post("", status_code=201, response_model=PaymentPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=PaymentPublic,
+    responses={200: {"model": PaymentPublic, "description": "The same request again: the payment it made"}},
+)
 async def create_payment(
     c: ContainerDep, caller: CallerDep, body: Annotated[PaymentCreate, Body()], response: Response
 ) -> dict[str, Any]:
     """Creates a payment; the same out_trade_no with the same parameters returns it again (200)."""
-    payment_id, created = await PaymentService(c).create(caller, body.model_dump(exclude_unset=True))
+    payment_id, created = await PaymentService(c).create(caller, body)
     if not created:
         response.status_code = 200
     return await payment_view(c, payment_id)

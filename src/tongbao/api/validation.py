@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from tongbao.api.fields import OWN_CODE
+
 _LOCATIONS: Final = ("body", "query", "path", "header", "cookie")
 
 _VALIDATION_CODES: Final = {"missing": "parameter_missing", "extra_forbidden": "parameter_unknown"}
@@ -26,7 +28,8 @@ class Refusal:
 
 def param_of(loc: tuple[Any, ...]) -> str:
     """("body", "credentials", "apiv3_key") -> "credentials.apiv3_key"; ("body",) -> "body"."""
-    parts = [str(p) for p in loc]
+    # A mapping's key is reported at (…, key, "[key]"): the key itself names the field.
+    parts = [str(p) for p in loc if p != "[key]"]
     if parts and parts[0] in _LOCATIONS:
         return ".".join(parts[1:]) or parts[0]
     return ".".join(parts) or "body"
@@ -88,9 +91,11 @@ def refusal(error: Mapping[str, Any]) -> Refusal:
     kind = str(error.get("type", ""))
     loc = tuple(error.get("loc", ()))
     param = param_of(loc)
+    ctx = error.get("ctx") or {}
+    if OWN_CODE in ctx:  # a field's own code and sentence (tongbao.api.fields.refused)
+        return Refusal(str(ctx[OWN_CODE]), param, str(error.get("msg", "")))
     code = _VALIDATION_CODES.get(kind, "parameter_invalid")
     if param == "body" and len(loc) <= 1:
         return Refusal(code, param, _whole_body(kind))
     phrase = _PHRASES.get(kind)
-    ctx = error.get("ctx") or {}
     return Refusal(code, param, f"{param} {phrase(ctx) if phrase else 'is invalid'}")

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from tongbao.cases.decisions import REASON_MAX_LEN
+from tongbao.refunds.schemas import RefundAdminPublic
 
 
 class DecisionBody(BaseModel):
@@ -63,7 +64,7 @@ class CaseDetail(CasePublic):
     """The case with its history (every decision: who, when, why) and the refunds it started."""
 
     history: list[CaseActionPublic]
-    refunds: list[dict[str, Any]]
+    refunds: list[RefundAdminPublic]
 
 
 class CaseList(BaseModel):

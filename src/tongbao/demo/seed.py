@@ -25,6 +25,7 @@ from tongbao.merchants.domain.documents import DocumentKind
 from tongbao.merchants.domain.onboarding import ReviewAction
 from tongbao.merchants.merchant_service import MerchantService
 from tongbao.merchants.models import App, ChannelAccount, Merchant
+from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.service import PaymentService
 from tongbao.security import samples
 from tongbao.security.operators import OperatorService
@@ -105,12 +106,12 @@ async def _enable_methods(c: Container, merchant_id: str, methods: list[str]) ->
 
 async def _sample_payment(c: Container, caller: Caller) -> str:
     """A fresh cashier payment at every start, so the printed link always works."""
-    body = {
-        "out_trade_no": f"demo-{secrets.token_hex(6)}",
-        "amount": 1800,
-        "subject": "拿铁 Latte (demo)",
-        "expire_in_seconds": 7200,
-    }
+    body = PaymentCreate(
+        out_trade_no=f"demo-{secrets.token_hex(6)}",
+        amount=1800,
+        subject="拿铁 Latte (demo)",
+        expire_in_seconds=7200,
+    )
     payment_id, _ = await PaymentService(c).create(caller, body)
     return PaymentService(c).cashier_url(payment_id)
 

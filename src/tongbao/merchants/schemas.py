@@ -28,6 +28,7 @@ Email = Annotated[
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
     NoNul,
 ]
+Text = Annotated[str, NoNul]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9\- ]{4,30}$")]
 LicenceNo = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9A-Z]{15,20}$")]
 
@@ -113,20 +114,20 @@ IpEntries = Annotated[list[Annotated[str, StringConstraints(max_length=64)]], Fi
 
 
 class AppCreate(In):
-    merchant_id: str
+    merchant_id: Text
     name: Name
-    notify_url: str | None = None
+    notify_url: Text | None = None
     ip_allowlist: IpEntries = Field(
         default_factory=list, description="IPs or CIDR networks; empty allows all"
     )
-    rsa_public_key_pem: str | None = Field(default=None, description="enables TONGBAO-RSA-SHA256 signing")
+    rsa_public_key_pem: Text | None = Field(default=None, description="enables TONGBAO-RSA-SHA256 signing")
 
 
 class AppUpdate(In):
     name: Name | None = None
-    notify_url: str | None = None
+    notify_url: Text | None = None
     ip_allowlist: IpEntries | None = None
-    rsa_public_key_pem: str | None = None
+    rsa_public_key_pem: Text | None = None
 
 
 class AppPublic(Out):
@@ -164,15 +165,15 @@ class ChannelAccountCreate(In):
     name: Name
     channel: Channel
     mode: AccountMode
-    merchant_id: str | None = Field(default=None, description="the owner of an own account")
-    base_url: str | None = Field(default=None, description="the channel's gateway, or a simulator")
+    merchant_id: Text | None = Field(default=None, description="the owner of an own account")
+    base_url: Text | None = Field(default=None, description="the channel's gateway, or a simulator")
     config: dict[str, Any] = Field(default_factory=dict, description="public settings, e.g. mchid, appid")
     credentials: dict[str, Any] = Field(description="secrets: encrypted at rest, never returned")
 
 
 class ChannelAccountUpdate(In):
     name: Name | None = None
-    base_url: str | None = None
+    base_url: Text | None = None
     config: dict[str, Any] | None = None
     enabled: bool | None = None
 
@@ -205,7 +206,7 @@ class ChannelAccountsPublic(BaseModel):
 
 
 class BindingRequest(In):
-    channel_account_id: str
+    channel_account_id: Text
 
 
 class BindingPublic(Out):

@@ -29,8 +29,9 @@ from tongbao.payments.barcode import charge_barcode
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.job_payloads import ExpirePayment, QueryAttempt
 from tongbao.payments.models import Payment, PaymentAttempt
-from tongbao.payments.requests import NewPayment, method_of, parse_new_payment
+from tongbao.payments.requests import NewPayment, method_of, new_payment
 from tongbao.payments.routing import account_for
+from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.store import attempts_of, load_payment
 
 
@@ -60,10 +61,10 @@ class PaymentService:
             return live[-1].action
         return {"type": "none"}
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> tuple[str, bool]:
+    async def create(self, caller: Caller, request: PaymentCreate) -> tuple[str, bool]:
         """Returns the payment's id and whether it was created now (False: the same request came
         before)."""
-        new = parse_new_payment(body)
+        new = new_payment(request)
         now = self.c.clock.now()
         merchant = caller.merchant
         if not can_take_payments(MerchantStatus(merchant.status)):

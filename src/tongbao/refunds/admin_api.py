@@ -10,13 +10,14 @@ from tongbao.api.deps import ContainerDep, OperatorDep
 from tongbao.merchants.pagination import WindowDep
 from tongbao.refunds.domain import RefundKind, RefundStatus
 from tongbao.refunds.listing import RefundFilter, list_all_refunds, show_refund
+from tongbao.refunds.schemas import RefundAdminPublic, RefundsAdminPublic
 
 router = APIRouter(prefix="/admin/v1/refunds", tags=["admin: refunds"])
 
 IdFilter = Annotated[str | None, Query(max_length=40)]
 
 
-@router.get("")
+@router.get("", response_model=RefundsAdminPublic)
 async def admin_list_refunds(
     c: ContainerDep,
     _: OperatorDep,
@@ -33,6 +34,6 @@ async def admin_list_refunds(
     return await list_all_refunds(c, window, filters)
 
 
-@router.get("/{refund_id}")
+@router.get("/{refund_id}", response_model=RefundAdminPublic)
 async def admin_get_refund(c: ContainerDep, _: OperatorDep, refund_id: str) -> dict[str, Any]:
     return await show_refund(c, refund_id)

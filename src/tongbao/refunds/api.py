@@ -16,14 +16,19 @@ from tongbao.refunds.service import RefundService
 router = APIRouter(prefix="/v1/refunds", tags=["merchant API: refunds"])
 
 
-@router.post("", status_code=201, response_model=RefundPublic)
+@router.post(
+    "",
+    status_code=201,
+    response_model=RefundPublic,
+    responses={200: {"model": RefundPublic, "description": "The same request again: the refund it made"}},
+)
 async def create_refund(
     c: ContainerDep, caller: CallerDep, body: Annotated[RefundCreate, Body()], response: Response
 ) -> dict[str, Any]:
     """Refunds all or part of a succeeded payment; several partial refunds may follow one another up to
     what was captured. The same out_refund_no with the same parameters returns the refund again (200).
     The refund is ``pending`` until the channel confirms (``refund.succeeded`` / ``refund.failed``)."""
-    refund, created = await RefundService(c).create(caller, body.model_dump(exclude_unset=True))
+    refund, created = await RefundService(c).create(caller, body)
     if not created:
         response.status_code = 200
     return refund

@@ -25,7 +25,8 @@ from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundKind, RefundProblem
 from tongbao.refunds.models import Refund
 from tongbao.refunds.opening import MerchantAsked, open_refund
-from tongbao.refunds.requests import NewRefund, parse_new_refund
+from tongbao.refunds.requests import NewRefund, new_refund
+from tongbao.refunds.schemas import RefundCreate
 from tongbao.refunds.store import notify_url_of
 from tongbao.refunds.submission import submit_refund
 from tongbao.refunds.views import refund_public
@@ -83,9 +84,9 @@ class RefundService:
             )
         return await self.view(refund_id, merchant_id)
 
-    async def create(self, caller: Caller, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    async def create(self, caller: Caller, request: RefundCreate) -> tuple[dict[str, Any], bool]:
         """Returns the refund and whether it was created now (False: the same request came before)."""
-        new = parse_new_refund(body)
+        new = new_refund(request)
         existing: str | None = None
         refund: Refund | None = None
         async with self.c.uow() as tx:
