@@ -15,6 +15,7 @@ from tongbao.bootstrap import Container
 from tongbao.cases.domain import CaseDecision, CaseKind, CaseStatus, check_decision
 from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.service import record_action
+from tongbao.db.locks import lock_case, lock_refund
 from tongbao.errors import InvalidRequest, NotFound
 from tongbao.jobs import queue
 from tongbao.payments.captures import refund_capture, reopen_payment
@@ -48,11 +49,11 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
         case = await tx.get(ExceptionCase, case_id)
         if case is None:
             raise NotFound("no such exception case", code="case_not_found", param="case_id")
-        # The payment first, then the case: the order every writer of a payment's money uses.
+        # The payment, its refund, then the case: the order in db/locks.py.
         payment = await load_payment(tx, case.payment_id, lock=True) if case.payment_id else None
-        case = await tx.get(ExceptionCase, case_id, with_for_update=True, populate_existing=True)
+        refund = await lock_refund(tx, case.refund_id) if case.refund_id else None
+        case = await lock_case(tx, case_id)
         assert case is not None
-        refund = await tx.get(Refund, case.refund_id, with_for_update=True) if case.refund_id else None
         pending = refund is not None and refund.status == RefundStatus.PENDING
         contested = refund is not None and refund.contested_at is not None
         decision = check_decision(case.kind, case.status, body.get("decision"), pending or contested, pending)

@@ -9,6 +9,7 @@ from sqlalchemy import exists, literal, select
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelUnknownOutcome, OrderState
+from tongbao.db.locks import lock_attempt
 from tongbao.errors import ChannelUnavailable
 from tongbao.jobs import queue
 from tongbao.jobs.models import Job
@@ -49,7 +50,7 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
         if status.state not in (OrderState.NOT_PAID, OrderState.PAYING, OrderState.NOT_FOUND):
             await apply_status(c, attempt_id, status, source="query")
     async with c.uow() as tx:
-        row = await tx.get(PaymentAttempt, attempt_id, with_for_update=True)
+        row = await lock_attempt(tx, attempt_id)
         assert row is not None
         row.queries_done += 1
         if error is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import OrderState, OrderStatus
+from tongbao.db.locks import lock_attempt
 from tongbao.db.retry import retrying
 from tongbao.payments import domain
 from tongbao.payments.captures import capture_payment, contradicted_capture, extra_capture, mismatched_capture
@@ -55,7 +56,7 @@ async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source
             payment = await load_payment(tx, attempt.payment_id)
             return ApplyResult(Applied.UNCHANGED, payment.status)
         payment = await load_payment(tx, attempt.payment_id, lock=True)
-        attempt = await tx.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        attempt = await lock_attempt(tx, attempt_id)
         assert attempt is not None
         result = await _apply(tx, payment, attempt, status, source, now)
         await tx.commit()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.bootstrap import Container
 from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, Method, OrderRequest
+from tongbao.db.locks import lock_attempt
 from tongbao.db.merchant_numbers import earlier_request
 from tongbao.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from tongbao.ids import new_id
@@ -243,7 +244,7 @@ class PaymentService:
         now = self.c.clock.now()
         async with self.c.uow() as tx:
             payment = await load_payment(tx, payment.id, lock=True)
-            row = await tx.get(PaymentAttempt, attempt.id, with_for_update=True)
+            row = await lock_attempt(tx, attempt.id)
             assert row is not None
             if row.status == AttemptStatus.PENDING:
                 row.action = action

@@ -21,6 +21,7 @@ from tongbao.cases.domain import CaseKind, CaseStatus
 from tongbao.cases.models import ExceptionCase
 from tongbao.cases.service import open_case, record_action
 from tongbao.channels.base import RefundResult, RefundState
+from tongbao.db.locks import lock_refund
 from tongbao.db.retry import retrying
 from tongbao.merchants.models import App
 from tongbao.notify.events import record_event
@@ -55,7 +56,7 @@ async def _apply_once(c: Container, refund_id: str, result: RefundResult, source
         if refund is None:
             raise LookupError(refund_id)
         payment = await load_payment(tx, refund.payment_id, lock=True)
-        refund = await tx.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        refund = await lock_refund(tx, refund_id)
         assert refund is not None
         applied = await _apply(tx, payment, refund, result, source, now)
         await tx.commit()
