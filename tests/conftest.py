@@ -34,6 +34,14 @@ def tongbao(stack: Stack) -> Stack:
 
 
 @pytest.fixture
+def stopped_clock(tongbao: Stack) -> Stack:
+    """The running Tongbao with its clock stopped: time moves only when the test moves it, so margins
+    of a second hold however slow the machine is."""
+    tongbao.clock.stop()
+    return tongbao
+
+
+@pytest.fixture
 def admin(tongbao: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(
         base_url=tongbao.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,40 @@ def test_other_database_errors_are_not_retried(tmp_path: Path) -> None:
             return calls
 
         assert asyncio.run(scene()) == 1
+
+
+def test_a_sqlite_writer_that_found_the_database_locked_is_retried_and_commits(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+
+    async def scene() -> tuple[int, int]:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text("CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL)"))
+                await conn.execute(text("INSERT INTO t VALUES (1, 0)"))
+            # Another process's writer holds the database while the first run tries to write.
+            other = sqlite3.connect(path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")
+            runs = 0
+
+            async def bump() -> None:
+                nonlocal runs
+                runs += 1
+                async with engine.begin() as conn:
+                    await conn.execute(text("PRAGMA busy_timeout=0"))  # answer at once, not in 30 s
+                    await conn.execute(text("SELECT n FROM t"))
+                    try:
+                        await conn.execute(text("UPDATE t SET n = n + 1"))
+                    finally:
+                        if other.in_transaction:
+                            other.rollback()
+
+            await retrying(bump)
+            other.close()
+            async with engine.connect() as conn:
+                total = int((await conn.execute(text("SELECT n FROM t"))).scalar_one())
+            return runs, total
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(scene()) == (2, 1)

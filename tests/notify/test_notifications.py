@@ -33,6 +33,7 @@ def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+@pytest.mark.usefixtures("stopped_clock")  # checked a second before each retry is due
 def test_an_endpoint_down_for_three_attempts_gets_the_fourth_on_schedule(
     tongbao: Stack, shop: WeChatMerchant, receiver: Receiver
 ) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.factories import ok
 from tests.support.receiver import Receiver
 from tests.support.stack import Stack
 from tests.support.wechat import WeChatMerchant, sim_faults, sim_order, sim_pay
 from tongbao.jobs import queue
+
+# Due a minute after creation, expired at 120 s: steps a second either side of such moments.
+pytestmark = pytest.mark.usefixtures("stopped_clock")
 
 LOST_CALLBACKS = {"endpoint": "callback", "kind": "lost", "rate": 1.0}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -67,15 +68,39 @@ def test_a_payment_over_the_own_accounts_single_limit_goes_to_the_shared_one(
     assert served_by(shop, 1001) == (shop.account_id, "shared")
 
 
+def today_at(hour: int, minute: int, second: int) -> datetime:
+    """A moment of today in UTC, near the real time the simulators' keys were made at."""
+    return datetime.now(UTC).replace(hour=hour, minute=minute, second=second, microsecond=0)
+
+
+# Noon in Beijing, and its last second (Beijing is UTC+8, so its midnight is 16:00 UTC).
+MIDDAY, LAST_SECOND = (4, 0, 0), (15, 59, 59)
+
+
+@pytest.mark.parametrize("start", [MIDDAY, LAST_SECOND], ids=["midday", "last-second-of-the-day"])
 def test_the_daily_limit_counts_pending_and_succeeded_payments_of_the_day(
-    tongbao: Stack, admin: httpx.Client, shop: WeChatMerchant
+    tongbao: Stack, admin: httpx.Client, shop: WeChatMerchant, start: tuple[int, int, int]
 ) -> None:
+    # Stopped, so that a slow run cannot step over midnight between two payments of "one day".
+    tongbao.clock.stop(at=today_at(*start))
     own = own_account(tongbao, admin, shop, daily_max_amount=3000)
     assert served_by(shop, 1500) == (own, "own")
     assert served_by(shop, 1500) == (own, "own")
     assert served_by(shop, 1) == (shop.account_id, "shared")
     tongbao.clock.advance(24 * 3600)  # a new business day in Beijing
     assert served_by(shop, 1500) == (own, "own")
+
+
+def test_a_full_account_has_room_again_from_midnight_in_beijing(
+    tongbao: Stack, admin: httpx.Client, shop: WeChatMerchant
+) -> None:
+    tongbao.clock.stop(at=today_at(*LAST_SECOND))
+    own = own_account(tongbao, admin, shop, daily_max_amount=3000)
+    assert served_by(shop, 3000) == (own, "own")
+    assert served_by(shop, 1) == (shop.account_id, "shared")
+    tongbao.clock.advance(1)  # 00:00:00 in Beijing: yesterday's payments count no more
+    assert served_by(shop, 3000) == (own, "own")
+    assert served_by(shop, 1) == (shop.account_id, "shared")
 
 
 @pytest.mark.parametrize("limits", [{"single_max_amount": 500}, {"daily_max_amount": 500}])
@@ -102,6 +127,7 @@ def test_limits_must_be_positive_integers(admin: httpx.Client, shop: WeChatMerch
 def test_concurrent_payments_never_take_an_account_over_its_daily_limit(
     tongbao: Stack, admin: httpx.Client, shop: WeChatMerchant
 ) -> None:
+    tongbao.clock.stop(at=today_at(*LAST_SECOND))  # ten payments of one day, however long they take
     own = own_account(tongbao, admin, shop, daily_max_amount=3000)
     with ThreadPoolExecutor(max_workers=10) as pool:
         served = list(pool.map(lambda _: served_by(shop, 1000), range(10)))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete
@@ -23,26 +22,11 @@ from tongbao.simulators.unionpay import UnionPaySimulator, create_unionpay_simul
 from tongbao.simulators.wechatpay.app import create_wechatpay_simulator
 from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
+from .clock import StackClock
 from .live_server import LiveServer
 
 ADMIN_TOKEN = "tbo_test-operator-token-0123456789abcdef"
 ADMIN_NAME = "test-operator"
-
-
-@dataclass
-class MovableClock:
-    """Real time plus an offset the test controls; ``whole_seconds`` drops the fraction, to see
-    how instants that fall on a whole second are written."""
-
-    offset: timedelta = field(default_factory=timedelta)
-    whole_seconds: bool = False
-
-    def now(self) -> datetime:
-        moment = datetime.now(UTC) + self.offset
-        return moment.replace(microsecond=0) if self.whole_seconds else moment
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -52,7 +36,7 @@ class Stack:
     master_key_text: str
     container: Container
     server: LiveServer
-    clock: MovableClock
+    clock: StackClock
     wechatpay: WeChatPaySimulator
     worker: Worker
     alipay: AlipaySimulator
@@ -94,8 +78,7 @@ class Stack:
         return self.server.run(due())
 
     def reset(self) -> None:
-        self.clock.offset = timedelta()
-        self.clock.whole_seconds = False
+        self.clock.restart()
 
         async def empty() -> None:
             # Callbacks still in flight from the last test, and its faults, end here.
@@ -122,7 +105,7 @@ def start_stack(backend: str, database_url: str, workdir: Path) -> Stack:
         channel_timeout_s=2.0,
         notify_timeout_s=2.0,
     )
-    clock = MovableClock()
+    clock = StackClock()
     container = build_container(settings, MasterKey(decode_master_key(key_text), "environment"), clock=clock)
     wechatpay = create_wechatpay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)
     alipay = create_alipay_simulator(clock=clock, callback_schedule_s=CALLBACK_RETRIES_S)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.cases.domain import CaseDecision, CaseKind, CaseStatus, check_decision
 from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.remedies import refund_capture, reopen_payment
-from tongbao.cases.service import record_action
+from tongbao.cases.service import lock_case, record_action
 from tongbao.container import Container
 from tongbao.errors import InvalidRequest, NotFound
 from tongbao.jobs import queue
@@ -24,6 +24,7 @@ from tongbao.refunds.domain import RefundProblem, RefundStatus
 from tongbao.refunds.models import Refund
 from tongbao.refunds.opening import sync_key
 from tongbao.refunds.results import settle_by_operator
+from tongbao.refunds.store import lock_refund
 from tongbao.refunds.submission import submit_refund
 from tongbao.rules import InputRefused, RuleBroken
 
@@ -48,11 +49,11 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
         case = await tx.get(ExceptionCase, case_id)
         if case is None:
             raise NotFound("no such exception case", code="case_not_found", param="case_id")
-        # The payment first, then the case: the order every writer of a payment's money uses.
+        # The payment, its refund, then the case: the order in db/locks.py.
         payment = await load_payment(tx, case.payment_id, lock=True) if case.payment_id else None
-        case = await tx.get(ExceptionCase, case_id, with_for_update=True, populate_existing=True)
+        refund = await lock_refund(tx, case.refund_id) if case.refund_id else None
+        case = await lock_case(tx, case_id)
         assert case is not None
-        refund = await tx.get(Refund, case.refund_id, with_for_update=True) if case.refund_id else None
         pending = refund is not None and refund.status == RefundStatus.PENDING
         contested = refund is not None and refund.contested_at is not None
         decision = check_decision(case.kind, case.status, body.get("decision"), pending or contested, pending)

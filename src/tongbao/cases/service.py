@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.cases.domain import CaseKind, CaseStatus, settle_case
 from tongbao.cases.models import AlertEvent, CaseAction, ExceptionCase
+from tongbao.db.locks import Rank, lock_row
 from tongbao.db.uow import publish
 from tongbao.ids import new_id
 from tongbao.payments import domain as payment_domain
@@ -75,6 +76,10 @@ async def open_case(
     )
     log.warning("exception case opened", case_id=case.id, kind=kind, payment_id=payment_id)
     return case, True
+
+
+async def lock_case(tx: AsyncSession, case_id: str) -> ExceptionCase | None:
+    return await lock_row(tx, Rank.CASE, ExceptionCase, case_id)
 
 
 def _same_case(kind: str, attempt_id: str | None, refund_id: str | None) -> ColumnElement[bool] | None:

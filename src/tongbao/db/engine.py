@@ -1,13 +1,26 @@
-"""Async engine construction for the embedded SQLite default and for PostgreSQL."""
+"""Async engine construction for the embedded SQLite default and for PostgreSQL.
+
+On SQLite a transaction begins deferred: it reads from a snapshot and takes nothing that others wait
+for. It takes the database's write lock at its first write or row lock (``SELECT ... FOR UPDATE``,
+which SQLite has no syntax for), the point where PostgreSQL would take a row lock, so that on both
+databases what a transaction reads before its first lock is unprotected and the locks alone keep
+concurrent writers apart (see ``_become_writer``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tongbao.db.uow import EventedSession
+
+# Statements that never write; anything else (INSERT, UPDATE, DELETE, SAVEPOINT, WITH, DDL) is
+# treated as a write, which at worst takes the write lock a little early.
+_READS: Final = ("SELECT", "PRAGMA", "EXPLAIN")
+_WRITING: Final = "tongbao_writing"  # in the connection's info: None outside a transaction
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -25,7 +38,7 @@ def make_engine(url: str) -> AsyncEngine:
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE below is ours.
+        # Let SQLAlchemy, not the driver, open transactions, so BEGIN below is ours.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -35,10 +48,54 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Take the write lock up front: SQLite's deferred transactions deadlock when two readers
-        # both try to upgrade to writers; IMMEDIATE makes the second one wait instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    def _on_begin(conn: Connection) -> None:
+        _raw(conn, "BEGIN")
+        conn.info[_WRITING] = False
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Connection) -> None:
+        conn.info[_WRITING] = None
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _before(
+        conn: Connection, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if conn.info.get(_WRITING) is False and _takes_write_lock(statement, context):
+            _become_writer(conn)
+
+
+def _become_writer(conn: Connection) -> None:
+    """Ends the transaction and begins it again IMMEDIATE, just before its first write.
+
+    A deferred SQLite transaction that has read holds a snapshot, and a snapshot cannot become a
+    writer while another connection writes: SQLite answers SQLITE_BUSY at once rather than wait
+    (the snapshot would be stale by then). Nothing has been written yet, so nothing is lost by
+    beginning again; BEGIN IMMEDIATE waits on busy_timeout for the write lock, and what is read
+    after it is the newest data, as after a row lock on PostgreSQL. Rows the caller read before are
+    as old as they would be there too: its locks reload the ones that matter.
+    """
+    _raw(conn, "ROLLBACK")
+    _raw(conn, "BEGIN IMMEDIATE")
+    conn.info[_WRITING] = True
+
+
+def _takes_write_lock(statement: str, context: ExecutionContext | None) -> bool:
+    if not statement.lstrip()[:7].upper().startswith(_READS):
+        return True
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _raw(conn: Connection, sql: str) -> None:
+    """Runs ``sql`` on the driver's connection, past SQLAlchemy's events (so past ``_before``)."""
+    dbapi_conn = conn.connection.dbapi_connection
+    assert dbapi_conn is not None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(sql)
+    finally:
+        cur.close()
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

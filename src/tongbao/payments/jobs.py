@@ -26,7 +26,7 @@ from tongbao.payments.job_payloads import (
 )
 from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.results import apply_status
-from tongbao.payments.store import load_payment
+from tongbao.payments.store import load_payment, lock_attempt
 
 RETRY_CLOSE_AFTER: Final = timedelta(seconds=30)
 RETRY_HELD_AFTER: Final = timedelta(minutes=10)
@@ -53,7 +53,7 @@ async def query_attempt(c: Container, job: ClaimedJob) -> RetryAt | None:
         if status.state not in (OrderState.NOT_PAID, OrderState.PAYING, OrderState.NOT_FOUND):
             await apply_status(c, attempt_id, status, source="query")
     async with c.uow() as tx:
-        row = await tx.get(PaymentAttempt, attempt_id, with_for_update=True)
+        row = await lock_attempt(tx, attempt_id)
         assert row is not None
         row.queries_done += 1
         if error is not None:

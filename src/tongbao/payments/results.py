@@ -22,7 +22,7 @@ from tongbao.payments import domain
 from tongbao.payments.captures import capture_payment, contradicted_capture, extra_capture, mismatched_capture
 from tongbao.payments.domain import AttemptStatus, PaymentStatus
 from tongbao.payments.models import Payment, PaymentAttempt
-from tongbao.payments.store import load_payment
+from tongbao.payments.store import load_payment, lock_attempt
 
 
 class Applied(StrEnum):
@@ -56,7 +56,7 @@ async def _apply_once(c: Container, attempt_id: str, status: OrderStatus, source
             payment = await load_payment(tx, attempt.payment_id)
             return ApplyResult(Applied.UNCHANGED, payment.status)
         payment = await load_payment(tx, attempt.payment_id, lock=True)
-        attempt = await tx.get(PaymentAttempt, attempt_id, with_for_update=True, populate_existing=True)
+        attempt = await lock_attempt(tx, attempt_id)
         assert attempt is not None
         applied = await _apply(tx, payment, attempt, status, source=source, now=now)
         await tx.commit()  # the handlers of what it published run first (a case, a policy decision)

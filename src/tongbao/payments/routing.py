@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.channels.kinds import Method
+from tongbao.db.locks import Rank, lock_rows
 from tongbao.errors import InvalidRequest
 from tongbao.merchants.domain.channel_accounts import AccountMode
 from tongbao.merchants.models import ChannelAccount, Merchant, MerchantChannelBinding
@@ -81,8 +82,7 @@ async def account_for(
             param="method",
         )
     # Row locks in id order, the order every payment takes them in; then the choice in preference order.
-    for account in sorted(candidates, key=lambda a: a.id):
-        await tx.get(ChannelAccount, account.id, with_for_update=True, populate_existing=True)
+    await lock_rows(tx, Rank.CHANNEL_ACCOUNT, ChannelAccount, (a.id for a in candidates))
     for account in candidates:
         if account.single_max_amount is not None and amount > account.single_max_amount:
             continue

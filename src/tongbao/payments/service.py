@@ -32,7 +32,7 @@ from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.requests import NewPayment, method_of, new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.schemas import PaymentCreate
-from tongbao.payments.store import attempts_of, load_payment
+from tongbao.payments.store import attempts_of, load_payment, lock_attempt
 
 
 async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
@@ -204,7 +204,7 @@ class PaymentService:
         now = self.c.clock.now()
         async with self.c.uow() as tx:
             payment = await load_payment(tx, payment.id, lock=True)
-            row = await tx.get(PaymentAttempt, attempt.id, with_for_update=True)
+            row = await lock_attempt(tx, attempt.id)
             assert row is not None
             if row.status == AttemptStatus.PENDING:
                 row.action = action

@@ -29,6 +29,7 @@ from tongbao.payments.store import load_payment
 from tongbao.refunds import domain
 from tongbao.refunds.domain import RefundKind, RefundStatus
 from tongbao.refunds.models import Refund
+from tongbao.refunds.store import lock_refund
 from tongbao.refunds.views import notify_url_for, refund_public
 
 log = structlog.get_logger(__name__)
@@ -55,7 +56,7 @@ async def _apply_once(c: Container, refund_id: str, result: RefundResult, source
         if refund is None:
             raise LookupError(refund_id)
         payment = await load_payment(tx, refund.payment_id, lock=True)
-        refund = await tx.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+        refund = await lock_refund(tx, refund_id)
         assert refund is not None
         applied = await _apply(tx, payment, refund, result, source=source, now=now)
         await tx.commit()

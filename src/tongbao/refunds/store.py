@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tongbao.db.locks import Rank, lock_row
 from tongbao.merchants.models import App
 from tongbao.payments.models import Payment
 from tongbao.refunds.models import Refund
 from tongbao.refunds.views import notify_url_for
+
+
+async def lock_refund(tx: AsyncSession, refund_id: str) -> Refund | None:
+    return await lock_row(tx, Rank.REFUND, Refund, refund_id)
 
 
 async def notify_url_of(tx: AsyncSession, refund: Refund, payment: Payment) -> str | None:

@@ -31,6 +31,7 @@ from tongbao.refunds.domain import RefundStatus
 from tongbao.refunds.models import Refund
 from tongbao.refunds.opening import SyncRefund
 from tongbao.refunds.results import apply_refund_result
+from tongbao.refunds.store import lock_refund
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +49,7 @@ class _Call:
 async def _prepare(c: Container, refund_id: str, *, submitting: bool) -> _Call | None:
     """Loads what a channel call needs; None once the refund is final. Marks it submitted if asked."""
     async with c.uow() as tx:
-        refund = await tx.get(Refund, refund_id, with_for_update=submitting)
+        refund = await (lock_refund(tx, refund_id) if submitting else tx.get(Refund, refund_id))
         if refund is None or refund.status != RefundStatus.PENDING:
             return None
         attempt = await tx.get(PaymentAttempt, refund.attempt_id)
@@ -72,7 +73,7 @@ async def _prepare(c: Container, refund_id: str, *, submitting: bool) -> _Call |
 
 async def _record_error(c: Container, refund_id: str, error: str | None, *, queried: bool) -> Refund:
     async with c.uow() as tx:
-        row = await tx.get(Refund, refund_id, with_for_update=True)
+        row = await lock_refund(tx, refund_id)
         assert row is not None
         if queried:
             row.queries_done += 1
