@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .faults import FaultInjector, FaultPlan, FaultPlanError
+from ..faults import FaultInjector, FaultPlan, FaultPlanError
 
 
 class ControlError(Exception):
