@@ -15,7 +15,7 @@ from tongbao.clock import Clock
 from tongbao.money import yuan_to_fen
 from tongbao.security import samples
 
-from ..base.control import ControlError
+from ..base.control import ControlError, check_amount
 from ..base.lifecycle import SimulatorBase
 from .gateway_errors import business
 from .notify import ALIPAY_NOTIFY_SCHEDULE_S, Notifier
@@ -211,8 +211,7 @@ class AlipaySimulator(SimulatorBase[Notifier]):
             raise ControlError(409, "TRADE_PAID", "the trade is already paid")
         if trade.status == "TRADE_CLOSED":
             raise ControlError(409, "TRADE_CLOSED", "the trade is closed")
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         trade.paid = trade.total if amount is None else amount
         trade.buyer_id = new_buyer_id()
         trade.gmt_payment = self.clock.now()

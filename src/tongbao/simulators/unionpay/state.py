@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tongbao.channels.unionpay import protocol
 from tongbao.clock import Clock
 
-from ..base.control import ControlError
+from ..base.control import ControlError, check_amount
 from ..base.lifecycle import SimulatorBase
 from ..faults import FaultKind, Faults
 from .gateway_errors import GatewayError
@@ -204,8 +204,7 @@ class UnionPaySimulator(SimulatorBase[BackNotifier]):
     def pay(self, order: Order, *, amount: int | None = None) -> Order:
         """The payer pays (``amount`` fen if given); the back notify starts in the background."""
         self._payable(order)
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         now = self.clock.now().astimezone(protocol.BEIJING)
         order.paid_amount = order.txn_amt if amount is None else amount
         order.query_id = new_query_id(now)

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.clock import Clock
 
-from ..base.control import ControlError
+from ..base.control import ControlError, check_amount
 from ..base.lifecycle import SimulatorBase
 from .gateway_errors import WeChatApiError, invalid_request, order_not_exist, param_error, resource_not_exists
 from .gateway_validation import CreateRequest, RefundApply
@@ -235,8 +235,7 @@ class WeChatPaySimulator(SimulatorBase[CallbackSender]):
         """The payer pays (``amount`` fen if given, else the order's total); the notification starts
         in the background. A payer who gave up earlier (PAYERROR) may still pay."""
         self._payable(order)
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         now = self.clock.now()
         if amount is not None:
             order.total = amount
