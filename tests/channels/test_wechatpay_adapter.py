@@ -44,7 +44,7 @@ from tongbao.channels.base import (
 from tongbao.channels.wechatpay import protocol
 from tongbao.channels.wechatpay.platform_keys import CertificateCache
 from tongbao.security import samples
-from tongbao.simulators.wechatpay.models import Order
+from tongbao.simulators.wechatpay.state_models import Order
 
 
 def merchant_signed(account: Account, signature: str, *parts: str) -> bool:

@@ -37,7 +37,7 @@ from tongbao.channels.wechatpay import protocol
 from tongbao.ids import new_id
 from tongbao.security import samples
 from tongbao.simulators.wechatpay import WeChatPaySimulator
-from tongbao.simulators.wechatpay.models import Order
+from tongbao.simulators.wechatpay.state_models import Order
 
 REFUND_DELAY_S = 0.1
 

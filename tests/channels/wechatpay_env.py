@@ -32,8 +32,8 @@ from tongbao.clock import SystemClock
 from tongbao.security import samples
 from tongbao.simulators.faults import FaultPlan
 from tongbao.simulators.wechatpay import WeChatPaySimulator, create_wechatpay_simulator
-from tongbao.simulators.wechatpay.errors import WeChatApiError
-from tongbao.simulators.wechatpay.models import Order
+from tongbao.simulators.wechatpay.gateway_errors import WeChatApiError
+from tongbao.simulators.wechatpay.state_models import Order
 
 T = TypeVar("T")
 PREFIX = "/wx"

@@ -10,7 +10,7 @@ import httpx
 
 from tongbao.channels.unionpay import protocol
 
-from .support import Receiver
+from .support import Receiver, wait_until
 from .test_unionpay_support import (  # noqa: F401  (the fixtures register by import)
     Running,
     UpMerchant,
@@ -53,7 +53,13 @@ def test_paying_on_the_payer_page_returns_to_the_shop_and_notifies_the_back_url(
     assert notify["certId"] == up_merchant.answer["cert_id"]
     assert (notify["merId"], notify["orderId"], notify["txnAmt"]) == (up_merchant.mer_id, order_id, "880")
     assert notify["respCode"] == "00" and notify["queryId"] == front["queryId"]
-    record = http.get(f"{unionpay.base_url}/_control/orders/{order_id}").json()
+    # The attempt is logged once the merchant's answer is back, a moment after the receiver saw it.
+    record = wait_until(
+        lambda: (
+            (found := http.get(f"{unionpay.base_url}/_control/orders/{order_id}").json())["notifies"]
+            and found
+        )
+    )
     assert record["state"] == "PAID"
     assert [entry["status_code"] for entry in record["notifies"]] == [200]
     # Paying twice is refused on the page, and nothing more is sent.

@@ -12,7 +12,7 @@ import pytest
 
 from tongbao.security import samples
 from tongbao.simulators.wechatpay import create_wechatpay_simulator
-from tongbao.simulators.wechatpay.validation import CreateRequest
+from tongbao.simulators.wechatpay.gateway_validation import CreateRequest
 
 from .conftest import Running, start_simulator
 from .support import ManualClock, Merchant, new_out_trade_no, wait_until
@@ -160,12 +160,12 @@ def test_shutdown_cancels_pending_retries(http: httpx.Client, mounted: bool) -> 
         merchant.create_native(http, out_trade_no, notify_url="http://127.0.0.1:9/n")
         _control(merchant, http, "pay", out_trade_no=out_trade_no).raise_for_status()
         wait_until(lambda: http.get(f"{running.base_url}/_control/orders/{out_trade_no}").json()["callbacks"])
-        assert running.sim.callbacks.pending == 1  # waiting 60 s for its first retry
+        assert running.sim.notifier.pending == 1  # waiting 60 s for its first retry
     finally:
         started = time.monotonic()
         running.server.stop()
     assert time.monotonic() - started < 5
-    assert running.sim.callbacks.pending == 0
+    assert running.sim.notifier.pending == 0
 
 
 def test_in_process_use_and_aclose_without_a_lifespan() -> None:
@@ -196,9 +196,9 @@ def test_in_process_use_and_aclose_without_a_lifespan() -> None:
             if sim.order("1900000111", "DEMO_0001").callbacks:
                 break
             await asyncio.sleep(0.01)
-        assert sim.callbacks.pending == 1
+        assert sim.notifier.pending == 1
         await sim.aclose()
-        assert sim.callbacks.pending == 0
+        assert sim.notifier.pending == 0
         assert await sim.stall(0.01) is False  # usable again after closing
 
     asyncio.run(asyncio.wait_for(scenario(), 5))

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tongbao.simulators.wechatpay.wire import channel_path, mount_prefix
+from tongbao.simulators.base.wire import channel_path, mount_prefix
 
 
 @pytest.mark.parametrize(

@@ -1,25 +1,23 @@
 """The Alipay simulator as a Starlette app, standalone or mounted (``app.mount("/sim/alipay", …)``).
-
-Starlette rather than FastAPI so that every error, 404 and 405 included, is Alipay's JSON shape.
-"""
+Every error, 404 and 405 included, is Alipay's JSON shape, signed like any answer."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tongbao.clock import Clock
 
-from .callbacks import ALIPAY_NOTIFY_SCHEDULE_S
+from ..base.app import simulator_app
 from .control import control_routes
-from .gateway import respond
-from .models import invalid, unavailable
+from .gateway import gateway_routes, respond
+from .gateway_errors import invalid, unavailable
+from .notify import ALIPAY_NOTIFY_SCHEDULE_S
+from .pages import payer_routes
 from .state import AlipaySimulator
 
 
@@ -42,24 +40,11 @@ def create_alipay_simulator(
         http_timeout_s=http_timeout_s,
     )
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
+    def http_error(request: Request, status: int) -> Response:
         return respond(sim, None, invalid("isv.invalid-request", f"HTTP {status}").node(), status)
 
-    async def server_error(request: Request, exc: Exception) -> Response:
+    def server_error(request: Request) -> Response:
         return respond(sim, None, unavailable().node(), 500)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await sim.aclose()
-
-    app = Starlette(
-        routes=control_routes(sim),
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-        lifespan=lifespan,
-    )
-    app.state.simulator = sim
-    return app
+    routes = [*gateway_routes(sim), *control_routes(sim), *payer_routes(sim)]
+    return simulator_app(sim, routes, http_error=http_error, server_error=server_error)

@@ -3,7 +3,7 @@
 Server-to-server methods answer ``{"<method>_response": {...}, "sign": "…"}`` signed with the
 simulator's key; the payer-facing methods (page, wap, app pay) show the payer page instead. Faults
 apply per endpoint name: "create" (precreate), "pay" (barcode), "query", "close", "cancel", "refund"
-(alipay.trade.refund) and "refund_query" (alipay.trade.fastpay.refund.query); see ``refunds``.
+(alipay.trade.refund) and "refund_query" (alipay.trade.fastpay.refund.query); see ``gateway_refunds``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from tongbao.channels.alipay import protocol
 
 from ..applying import apply_faults
+from ..base.wire import mount_prefix
 from ..faults import FaultKind, Faults
-from . import payer_page, refunds
-from .models import AlipayError, App, invalid, missing, success, unavailable
+from . import gateway_refunds, pages
+from .gateway_errors import AlipayError, invalid, missing, success, unavailable
 from .state import AlipaySimulator
+from .state_models import App
 
 PAYER_METHODS: Final = ("alipay.trade.page.pay", "alipay.trade.wap.pay", "alipay.trade.app.pay")
 _REQUIRED: Final = ("app_id", "method", "charset", "sign_type", "sign", "timestamp", "version")
@@ -40,10 +43,6 @@ class Call:
 
 
 Handler = Callable[[Call], dict[str, Any]]
-
-
-def mount_prefix(request: Request) -> str:
-    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 def respond(sim: AlipaySimulator, method: str | None, node: dict[str, Any], status: int = 200) -> Response:
@@ -106,8 +105,8 @@ HANDLERS: Final[dict[str, tuple[str, Handler]]] = {
     "alipay.trade.query": ("query", query),
     "alipay.trade.close": ("close", close),
     "alipay.trade.cancel": ("cancel", cancel),
-    "alipay.trade.refund": ("refund", refunds.refund),
-    "alipay.trade.fastpay.refund.query": ("refund_query", refunds.refund_query),
+    "alipay.trade.refund": ("refund", gateway_refunds.refund),
+    "alipay.trade.fastpay.refund.query": ("refund_query", gateway_refunds.refund_query),
 }
 
 
@@ -162,7 +161,7 @@ def unavailable_500() -> AlipayError:
     return unavailable(500)
 
 
-def gateway_route(sim: AlipaySimulator) -> Callable[[Request], Any]:
+def gateway_routes(sim: AlipaySimulator) -> list[Route]:
     async def route(request: Request) -> Response:
         params: dict[str, str] = {}
         try:
@@ -176,10 +175,12 @@ def gateway_route(sim: AlipaySimulator) -> Callable[[Request], Any]:
             return respond(sim, method, await _apply(call, handler))
         except AlipayError as exc:
             if params.get("method") in PAYER_METHODS:
-                return HTMLResponse(payer_page.error_page(exc.sub_msg or exc.msg, mount_prefix(request)), 400)
+                return HTMLResponse(
+                    pages.error_page(exc.sub_msg or exc.msg, mount_prefix(request.scope)), 400
+                )
             return respond(sim, params.get("method"), exc.node(), exc.http_status)
 
-    return route
+    return [Route("/gateway.do", route, methods=["GET", "POST"])]
 
 
 def payer_visit(
@@ -188,4 +189,4 @@ def payer_visit(
     """A payer's browser (or wallet) arrives with a signed page/wap/app pay request: the cashier."""
     method = params["method"]
     trade = sim.open_trade(app, method, biz, params)
-    return HTMLResponse(payer_page.trade_page(trade, mount_prefix(request)))
+    return HTMLResponse(pages.trade_page(trade, mount_prefix(request.scope)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -12,14 +11,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.channels.alipay import protocol
-from tongbao.clock import Clock, SystemClock
+from tongbao.clock import Clock
 from tongbao.money import yuan_to_fen
 from tongbao.security import samples
 
-from ..control import ControlError
-from ..faults import FaultInjector
-from .callbacks import ALIPAY_NOTIFY_SCHEDULE_S, Notifier
-from .models import App, Trade, business, new_buyer_id, new_qr_code, new_trade_no
+from ..base.control import ControlError, check_amount
+from ..base.lifecycle import SimulatorBase
+from .gateway_errors import business
+from .notify import ALIPAY_NOTIFY_SCHEDULE_S, Notifier
+from .state_models import App, Trade, new_buyer_id, new_qr_code, new_trade_no
 
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
 _AMOUNT: Final = re.compile(r"(0|[1-9][0-9]{0,8})(?:\.([0-9]{1,2}))?")
@@ -47,7 +47,7 @@ def text_param(biz: Mapping[str, Any], name: str, max_len: int = 256) -> str:
     return value
 
 
-class AlipaySimulator:
+class AlipaySimulator(SimulatorBase[Notifier]):
     def __init__(
         self,
         *,
@@ -56,15 +56,15 @@ class AlipaySimulator:
         callback_schedule_s: Sequence[float] = ALIPAY_NOTIFY_SCHEDULE_S,
         http_timeout_s: float = 5.0,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
         self.key = platform_key or samples.new_rsa_key()
         self.public_key_pem = samples.public_pem(self.key)
-        self.faults = FaultInjector()
-        self.notifier = Notifier(self.key, self.clock, self.faults, callback_schedule_s, http_timeout_s)
+        super().__init__(
+            clock,
+            lambda clock, faults: Notifier(self.key, clock, faults, callback_schedule_s, http_timeout_s),
+        )
         self.apps: dict[str, App] = {}
         self._trades: dict[tuple[str, str], Trade] = {}
         self._by_qr_code: dict[str, Trade] = {}
-        self._closing: asyncio.Event | None = None
 
     def register_merchant(self, app_id: str, public_key_pem: str) -> dict[str, str]:
         """Register (or replace) an app with its RSA2 public key; returns Alipay's public key for it."""
@@ -211,8 +211,7 @@ class AlipaySimulator:
             raise ControlError(409, "TRADE_PAID", "the trade is already paid")
         if trade.status == "TRADE_CLOSED":
             raise ControlError(409, "TRADE_CLOSED", "the trade is closed")
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         trade.paid = trade.total if amount is None else amount
         trade.buyer_id = new_buyer_id()
         trade.gmt_payment = self.clock.now()
@@ -229,24 +228,3 @@ class AlipaySimulator:
         trade.status = "TRADE_CLOSED"
         trade.polls_left = 0
         return trade
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def stall(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True if cut short because the simulator is closing."""
-        if self._closing is None:
-            self._closing = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._closing.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    async def wait_callbacks(self) -> None:
-        await self.notifier.wait_idle()
-
-    async def aclose(self) -> None:
-        if self._closing is not None:
-            self._closing.set()
-            self._closing = None
-        await self.notifier.aclose()

@@ -1,23 +1,23 @@
 """The UnionPay gateway simulator as a Starlette app, standalone or mounted
-(``app.mount("/sim/unionpay", …)``): paths below the prefix are what the real gateway serves."""
+(``app.mount("/sim/unionpay", …)``): paths below the prefix are what the real gateway serves, and
+its errors are the gateway's HTML error pages."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from tongbao.channels.unionpay import protocol
 from tongbao.clock import Clock
 
-from . import pages
+from ..base.app import simulator_app
 from .control import control_routes
 from .gateway import gateway_routes
+from .pages import error_page, payer_routes
 from .state import UnionPaySimulator
 
 
@@ -41,24 +41,11 @@ def create_unionpay_simulator(
         refund_settle_s=refund_settle_s,
     )
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return HTMLResponse(pages.error_page(str(status), "请求无效"), status_code=status)
+    def http_error(request: Request, status: int) -> Response:
+        return HTMLResponse(error_page(str(status), "请求无效"), status_code=status)
 
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return HTMLResponse(pages.error_page("03", "系统繁忙"), status_code=500)
+    def server_error(request: Request) -> Response:
+        return HTMLResponse(error_page("03", "系统繁忙"), status_code=500)
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await sim.aclose()
-
-    app = Starlette(
-        routes=[*gateway_routes(sim), *control_routes(sim)],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-        lifespan=lifespan,
-    )
-    app.state.simulator = sim
-    return app
+    routes = [*gateway_routes(sim), *control_routes(sim), *payer_routes(sim)]
+    return simulator_app(sim, routes, http_error=http_error, server_error=server_error)

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ..control import check_fields, faults_handler, json_route, read_json
+from ..base.control import check_fields, faults_handler, json_route, read_json
 from .state import UnionPaySimulator
 
 _MERCHANT_FIELDS = ("mer_id", "certificate_pem")

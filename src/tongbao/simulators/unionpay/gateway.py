@@ -1,6 +1,6 @@
 """The gateway's routes: ``frontTransReq.do`` (the payer's browser posts the merchant's signed form),
-``backTransReq.do`` (the merchant's server asks for a refund), ``queryTrans.do`` (the merchant's
-server asks), and the payer's Pay button.
+``backTransReq.do`` (the merchant's server asks for a refund) and ``queryTrans.do`` (the merchant's
+server asks); the payer's Pay button is in ``pages``.
 
 Faults from the plan apply per endpoint name: "create" (the front transaction), "refund" (the back
 transaction), "query" and "refund_query" (a query naming a refund the simulator holds).
@@ -10,33 +10,27 @@ respCode 03 (a refund or a query) or a 500 page (a front transaction); ``timeout
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Scope
 
 from tongbao.channels.unionpay import protocol
 
 from ..applying import apply_faults
-from ..control import ControlError
+from ..base.wire import mount_prefix
 from ..faults import FaultKind, Faults
 from . import pages
+from .gateway_errors import GatewayError
 from .state import UnionPaySimulator
-from .validation import GatewayError
 
 T = TypeVar("T")
 
 
 class ServerFault(Exception):
     """The fault plan says: answer HTTP 500."""
-
-
-def mount_prefix(scope: Scope) -> str:
-    """The prefix the simulator is mounted under ("" at the root), for the links it hands out."""
-    return str(scope.get("root_path", "")).rstrip("/")
 
 
 async def _read_form(request: Request) -> dict[str, str]:
@@ -96,7 +90,6 @@ def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
         Route(protocol.FRONT_PATH, front, methods=["POST"]),
         Route(protocol.BACK_PATH, refund, methods=["POST"]),
         Route(protocol.QUERY_PATH, query, methods=["POST"]),
-        *payer_routes(sim),
     ]
 
 
@@ -104,35 +97,3 @@ def _echo(form: dict[str, str]) -> dict[str, str]:
     """A refused request's answer repeats who and what it was about."""
     names = ("version", "encoding", "txnType", "txnSubType", "bizType", "accessType", "merId", "orderId")
     return {name: form[name] for name in (*names, "txnTime") if form.get(name)}
-
-
-def payer_routes(sim: UnionPaySimulator) -> list[Route]:
-    def html(handler: Callable[[Request], Awaitable[str]]) -> Callable[[Request], Awaitable[Response]]:
-        async def route(request: Request) -> Response:
-            try:
-                return HTMLResponse(await handler(request))
-            except ControlError as exc:
-                return HTMLResponse(pages.error_page(exc.code, exc.message), status_code=exc.status)
-
-        return route
-
-    async def show(request: Request) -> str:
-        order = sim.by_token(request.query_params.get("token", ""))
-        return pages.order_page(order, mount_prefix(request.scope))
-
-    async def pay(request: Request) -> str:
-        try:
-            form = protocol.parse_form(await request.body())
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ControlError(400, "INVALID_REQUEST", "not a form") from exc
-        order = sim.by_token(form.get("token", ""))
-        try:
-            sim.pay(order)
-        except ControlError as exc:
-            return pages.order_page(order, mount_prefix(request.scope), exc.message)
-        return pages.return_page(order, sim.front_result(order))
-
-    return [
-        Route("/_control/payer", html(show), methods=["GET"]),
-        Route("/_control/payer/pay", html(pay), methods=["POST"]),
-    ]

@@ -4,13 +4,12 @@ Orders are keyed as the gateway keys them: ``merId`` + ``orderId`` + ``txnTime``
 creates the order when the payer's browser posts it; an unpaid order lapses at ``payTimeout`` (there
 is no close). A query answers respCode 34 for an order it does not know or that lapsed unpaid,
 respCode 00 with origRespCode 05 for an open one, and origRespCode 00 once it is paid. Refunds of
-paid orders are transactions of their own, kept by the refund desk (``refunds.py``); a query naming
+paid orders are transactions of their own, kept by the refund desk (``state_refunds.py``); a query naming
 one reports the refund.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final
@@ -18,20 +17,22 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.channels.unionpay import protocol
-from tongbao.clock import Clock, SystemClock
+from tongbao.clock import Clock
 
-from ..control import ControlError
-from ..faults import FaultInjector, FaultKind, Faults
-from .models import Identity, Merchant, Order, Refund, digits, new_query_id, new_token
+from ..base.control import ControlError, check_amount
+from ..base.lifecycle import SimulatorBase
+from ..faults import FaultKind, Faults
+from .gateway_errors import GatewayError
+from .gateway_validation import check_front, check_query, check_refund
 from .notify import BackNotifier
-from .refunds import RefundDesk
-from .validation import GatewayError, check_front, check_query, check_refund
+from .state_models import Identity, Merchant, Order, Refund, digits, new_query_id, new_token
+from .state_refunds import RefundDesk
 
 DEFAULT_PAY_WINDOW: Final = timedelta(hours=2)
 SUCCESS_MSG: Final = "成功[0000000]"
 
 
-class UnionPaySimulator:
+class UnionPaySimulator(SimulatorBase[BackNotifier]):
     def __init__(
         self,
         *,
@@ -41,18 +42,18 @@ class UnionPaySimulator:
         http_timeout_s: float = 5.0,
         refund_settle_s: float = 0.5,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
         self.identity = Identity.create(platform_key)
-        self.faults = FaultInjector()
-        self.notifier = BackNotifier(
-            self.identity, self.clock, self.faults, callback_schedule_s, http_timeout_s
+        super().__init__(
+            clock,
+            lambda clock, faults: BackNotifier(
+                self.identity, clock, faults, callback_schedule_s, http_timeout_s
+            ),
         )
         self.refunds = RefundDesk(self.clock, self.notifier, refund_settle_s)
         self.merchants: dict[str, Merchant] = {}
         self._orders: dict[tuple[str, str, str], Order] = {}
         self._by_token: dict[str, Order] = {}
         self._by_query_id: dict[str, Order] = {}
-        self._closing: asyncio.Event | None = None
 
     # -- merchants -------------------------------------------------------------------------------
 
@@ -203,8 +204,7 @@ class UnionPaySimulator:
     def pay(self, order: Order, *, amount: int | None = None) -> Order:
         """The payer pays (``amount`` fen if given); the back notify starts in the background."""
         self._payable(order)
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         now = self.clock.now().astimezone(protocol.BEIJING)
         order.paid_amount = order.txn_amt if amount is None else amount
         order.query_id = new_query_id(now)
@@ -227,28 +227,6 @@ class UnionPaySimulator:
     def front_result(self, order: Order) -> dict[str, str]:
         """The signed result the payer's browser posts to ``frontUrl``."""
         return self.identity.sign(order.result())
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def stall(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True if cut short because the simulator is closing."""
-        if self._closing is None:
-            self._closing = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._closing.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    async def wait_callbacks(self) -> None:
-        """Until every refund accepted so far has settled and every notify has been delivered."""
-        await self.notifier.wait_idle()
-
-    async def aclose(self) -> None:
-        if self._closing is not None:
-            self._closing.set()
-            self._closing = None
-        await self.notifier.aclose()
 
 
 def _ok() -> dict[str, str]:

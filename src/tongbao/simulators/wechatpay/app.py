@@ -1,28 +1,26 @@
 """The WeChat Pay simulator as a Starlette app, standalone or mounted (``app.mount("/sim/wechatpay", …)``).
-
-Starlette rather than FastAPI so that every error, 404 and 405 included, is WeChat's JSON shape.
-"""
+Every error, 404 and 405 included, is WeChat's JSON shape, signed like any answer."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tongbao.clock import Clock
 
-from .api import default_serial, respond, v3_routes
-from .callbacks import WECHAT_CALLBACK_SCHEDULE_S
+from ..base.app import simulator_app
 from .control import control_routes
-from .errors import system_error
-from .refunds import DEFAULT_REFUND_DELAY_S
+from .gateway import default_serial, gateway_routes, respond
+from .gateway_errors import system_error
+from .notify import WECHAT_CALLBACK_SCHEDULE_S
+from .pages import payer_routes
 from .state import WeChatPaySimulator
+from .state_refunds import DEFAULT_REFUND_DELAY_S
 
 _HTTP_ERRORS: Final = {404: ("NOT_FOUND", "请求的资源不存在"), 405: ("METHOD_NOT_ALLOWED", "请求方法不支持")}
 
@@ -49,32 +47,15 @@ def create_wechatpay_simulator(
         refund_delay_s=refund_delay_s,
     )
 
-    async def http_error(request: Request, exc: Exception) -> Response:
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
+    def signed(request: Request, status: int, body: dict[str, Any]) -> Response:
+        return respond(sim, default_serial(sim, request.headers.get("authorization")), status, body)
+
+    def http_error(request: Request, status: int) -> Response:
         code, message = _HTTP_ERRORS.get(status, ("INVALID_REQUEST", "无效请求"))
-        return respond(
-            sim,
-            default_serial(sim, request.headers.get("authorization")),
-            status,
-            {"code": code, "message": message},
-        )
+        return signed(request, status, {"code": code, "message": message})
 
-    async def server_error(request: Request, exc: Exception) -> Response:
-        return respond(
-            sim, default_serial(sim, request.headers.get("authorization")), 500, system_error().body()
-        )
+    def server_error(request: Request) -> Response:
+        return signed(request, 500, system_error().body())
 
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            await sim.aclose()
-
-    app = Starlette(
-        routes=[*v3_routes(sim), *control_routes(sim)],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
-        lifespan=lifespan,
-    )
-    app.state.simulator = sim
-    return app
+    routes = [*gateway_routes(sim), *control_routes(sim), *payer_routes(sim)]
+    return simulator_app(sim, routes, http_error=http_error, server_error=server_error)

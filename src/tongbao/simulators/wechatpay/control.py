@@ -1,20 +1,15 @@
-"""The control API (``/_control/…``, JSON, no auth) and the payer page: a test or a person acts as the
-payer, inspects orders and their refunds, finishes a processing refund and injects faults."""
+"""The control API (``/_control/…``, JSON, no auth): a test or a person acts as the payer, inspects
+orders and their refunds, finishes a processing refund and injects faults."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ..control import ControlError, check_fields, faults_handler, json_route, read_json
-from . import payer_page
-from .models import Order
+from ..base.control import ControlError, check_fields, faults_handler, json_route, read_json
 from .state import WeChatPaySimulator
-from .wire import mount_prefix
 
 _MERCHANT_FIELDS = ("mchid", "appid", "serial_no", "public_key_pem", "apiv3_key", "platform_verification")
 
@@ -62,43 +57,4 @@ def control_routes(sim: WeChatPaySimulator) -> list[Route]:
         Route("/_control/orders/{out_trade_no}", json_route(order), methods=["GET"]),
         Route("/_control/refunds/settle", json_route(settle), methods=["POST"]),
         Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
-        *payer_routes(sim),
-    ]
-
-
-def payer_routes(sim: WeChatPaySimulator) -> list[Route]:
-    def selector(pairs: dict[str, str]) -> dict[str, str]:
-        return {
-            name: pairs[name]
-            for name in ("out_trade_no", "code_url", "prepay_id", "mchid")
-            if pairs.get(name)
-        }
-
-    async def show(request: Request) -> Response:
-        prefix = mount_prefix(request.scope)
-        chosen = selector(dict(request.query_params))
-        if not chosen:
-            return HTMLResponse(payer_page.lookup_page(prefix))
-        try:
-            order: Order = sim.find_order(chosen)
-        except ControlError as exc:
-            return HTMLResponse(payer_page.lookup_page(prefix, exc.message), status_code=exc.status)
-        return HTMLResponse(payer_page.order_page(order, prefix))
-
-    async def pay(request: Request) -> Response:
-        prefix = mount_prefix(request.scope)
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
-        try:
-            order = sim.find_order(selector(form))
-        except ControlError as exc:
-            return HTMLResponse(payer_page.error_page(exc.message, prefix), status_code=exc.status)
-        try:
-            sim.pay(order)
-        except ControlError as exc:
-            return HTMLResponse(payer_page.order_page(order, prefix, exc.message), status_code=exc.status)
-        return HTMLResponse(payer_page.paid_page(order))
-
-    return [
-        Route("/_control/payer", show, methods=["GET"]),
-        Route("/_control/payer/pay", pay, methods=["POST"]),
     ]

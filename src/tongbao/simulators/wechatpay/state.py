@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final
@@ -11,13 +10,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tongbao.clock import Clock, SystemClock
+from tongbao.clock import Clock
 
-from ..control import ControlError
-from ..faults import FaultInjector
-from .callbacks import WECHAT_CALLBACK_SCHEDULE_S, CallbackSender
-from .errors import WeChatApiError, invalid_request, order_not_exist, param_error, resource_not_exists
-from .models import (
+from ..base.control import ControlError, check_amount
+from ..base.lifecycle import SimulatorBase
+from .gateway_errors import WeChatApiError, invalid_request, order_not_exist, param_error, resource_not_exists
+from .gateway_validation import CreateRequest, RefundApply
+from .notify import WECHAT_CALLBACK_SCHEDULE_S, CallbackSender
+from .state_models import (
     Merchant,
     Order,
     Refund,
@@ -27,9 +27,8 @@ from .models import (
     new_prepay_id,
     new_transaction_id,
 )
-from .platform import PlatformIdentity
-from .refunds import DEFAULT_REFUND_DELAY_S, RefundDesk
-from .validation import CreateRequest, RefundApply
+from .state_platform import PlatformIdentity
+from .state_refunds import DEFAULT_REFUND_DELAY_S, RefundDesk
 
 DEFAULT_EXPIRY: Final = timedelta(hours=2)
 _SELECTORS: Final = ("out_trade_no", "code_url", "prepay_id")
@@ -57,7 +56,7 @@ def _required_text(name: str, value: Any, max_len: int = 64) -> str:
     return value
 
 
-class WeChatPaySimulator:
+class WeChatPaySimulator(SimulatorBase[CallbackSender]):
     def __init__(
         self,
         *,
@@ -67,19 +66,19 @@ class WeChatPaySimulator:
         http_timeout_s: float = 5.0,
         refund_delay_s: float = DEFAULT_REFUND_DELAY_S,
     ) -> None:
-        self.clock: Clock = clock or SystemClock()
         self.platform = PlatformIdentity.create(platform_key)
-        self.faults = FaultInjector()
-        self.callbacks = CallbackSender(
-            self.platform, self.clock, self.faults, callback_schedule_s, http_timeout_s
+        super().__init__(
+            clock,
+            lambda clock, faults: CallbackSender(
+                self.platform, clock, faults, callback_schedule_s, http_timeout_s
+            ),
         )
         self.merchants: dict[str, Merchant] = {}
-        self.refunds = RefundDesk(self.clock, self.callbacks, self.merchants, refund_delay_s)
+        self.refunds = RefundDesk(self.clock, self.notifier, self.merchants, refund_delay_s)
         self._orders: dict[tuple[str, str], Order] = {}
         self._by_transaction_id: dict[str, Order] = {}
         self._by_code_url: dict[str, Order] = {}
         self._by_prepay_id: dict[str, Order] = {}
-        self._closing: asyncio.Event | None = None
 
     # -- merchants -------------------------------------------------------------------------------
 
@@ -236,8 +235,7 @@ class WeChatPaySimulator:
         """The payer pays (``amount`` fen if given, else the order's total); the notification starts
         in the background. A payer who gave up earlier (PAYERROR) may still pay."""
         self._payable(order)
-        if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
-            raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
+        check_amount(amount)
         now = self.clock.now()
         if amount is not None:
             order.total = amount
@@ -249,7 +247,7 @@ class WeChatPaySimulator:
         self._by_transaction_id[order.transaction_id] = order
         merchant = self.merchants.get(order.mchid)
         if merchant is not None:
-            self.callbacks.notify(order, merchant)
+            self.notifier.notify(order, merchant)
         return order
 
     def cancel(self, order: Order) -> Order:
@@ -259,27 +257,3 @@ class WeChatPaySimulator:
         self._payable(order)
         order.set_state("PAYERROR", "用户取消支付")
         return order
-
-    # -- lifecycle -------------------------------------------------------------------------------
-
-    async def stall(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True if cut short because the simulator is closing."""
-        if self._closing is None:
-            self._closing = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._closing.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
-
-    async def wait_callbacks(self) -> None:
-        """Until every notification started so far is acknowledged or given up."""
-        await self.callbacks.wait_idle()
-
-    async def aclose(self) -> None:
-        """Cancel pending notifications and retries, end stalled requests, close the HTTP client.
-        Call it when the simulator is mounted inside another app (a mounted app gets no lifespan)."""
-        if self._closing is not None:
-            self._closing.set()
-            self._closing = None
-        await self.callbacks.aclose()

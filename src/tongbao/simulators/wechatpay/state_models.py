@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.channels.wechatpay import protocol
 
-from .platform import PlatformIdentity
+from .state_platform import PlatformIdentity
 
 Verification = Literal["public_key", "certificate"]
 

@@ -1,32 +1,34 @@
 """Asynchronous notifications: signed form POSTs to the trade's notify_url, retried on Alipay's schedule
-until the merchant answers exactly ``success``.
-
-Each delivery runs as its own asyncio task; the HTTP client is created on first use (a mounted
-simulator gets no lifespan) and closed by ``aclose()``, which also cancels pending retries.
-"""
+until the merchant answers exactly ``success``; the base sender runs each delivery in the background."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Final
 from urllib.parse import urlencode
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tongbao.channels.alipay import protocol
 from tongbao.clock import Clock
 
+from ..base.sending import Delivery, NotificationSender
 from ..faults import FaultInjector
-from ..sending import NotificationSender
-
-if TYPE_CHECKING:
-    from .models import Trade
+from .state_models import Trade
 
 ALIPAY_NOTIFY_SCHEDULE_S: Final[tuple[float, ...]] = tuple(float(s) for s in protocol.NOTIFY_RETRY_DELAYS_S)
+_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+
+
+def _acknowledged(response: httpx.Response) -> bool:
+    return response.content == b"success"
 
 
 class Notifier(NotificationSender):
+    keeps_answer = True
+
     def __init__(
         self,
         key: rsa.RSAPrivateKey,
@@ -35,17 +37,16 @@ class Notifier(NotificationSender):
         schedule_s: Sequence[float] = ALIPAY_NOTIFY_SCHEDULE_S,
         timeout_s: float = 5.0,
     ) -> None:
-        super().__init__(clock, faults, schedule_s, timeout_s)
+        super().__init__(clock, faults, schedule_s, timeout_s, protocol.format_time)
         self._key = key
 
     def notify(self, trade: Trade) -> None:
         """Start delivering trade_status_sync for a paid trade; returns at once."""
         fate = self.fate()
         body = urlencode(self.params(trade, fate.amount_delta)).encode()
-        if fate.lost:
-            trade.notifications.append(self._entry(trade, 0, 0, error="not sent: fault 'lost'"))
-            return
-        self.send(fate, lambda attempt, copy: self._attempt(trade, body, attempt, copy))
+        self.deliver(
+            fate, Delivery(trade.notify_url, body, trade.notifications, lambda: _HEADERS, _acknowledged)
+        )
 
     def params(self, trade: Trade, amount_delta: int = 0) -> dict[str, str]:
         """The notification's parameters, signed (``sign`` and ``sign_type`` outside the signature)."""
@@ -76,28 +77,3 @@ class Notifier(NotificationSender):
             "fund_bill_list": protocol.biz_json([{"amount": amount, "fundChannel": "ALIPAYACCOUNT"}]),
         }
         return protocol.signed(self._key, params, notification=True)
-
-    async def _attempt(self, trade: Trade, body: bytes, attempt: int, copy: int) -> bool:
-        entry = self._entry(trade, attempt, copy)
-        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
-        try:
-            response = await self.http().post(trade.notify_url, content=body, headers=headers)
-        except Exception as exc:  # any failure to deliver counts as "not acknowledged"
-            entry["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            trade.notifications.append(entry)
-            return False
-        entry["status_code"] = response.status_code
-        entry["answer"] = response.text[:100]
-        trade.notifications.append(entry)
-        return response.content == b"success"
-
-    def _entry(self, trade: Trade, attempt: int, copy: int, error: str | None = None) -> dict[str, Any]:
-        return {
-            "time": protocol.format_time(self._clock.now()),
-            "url": trade.notify_url,
-            "attempt": attempt,
-            "copy": copy,
-            "status_code": None,
-            "answer": None,
-            "error": error,
-        }

@@ -21,11 +21,11 @@ from typing import Any, Final
 from tongbao.channels.unionpay import protocol
 from tongbao.clock import Clock
 
-from ..control import ControlError
+from ..base.control import ControlError
 from ..faults import FaultKind, Faults
-from .models import Order, Refund, RefundStatus, digits, new_query_id
+from .gateway_errors import GatewayError
 from .notify import BackNotifier
-from .validation import GatewayError
+from .state_models import Order, Refund, RefundStatus, digits, new_query_id
 
 SUCCESS: Final = (protocol.RESP_SUCCESS, "成功[0000000]")
 # The card the payment came from is closed or frozen: the issuer cannot take the money back.

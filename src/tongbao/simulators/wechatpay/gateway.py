@@ -22,13 +22,14 @@ from starlette.routing import Route
 from tongbao.channels.wechatpay import protocol
 
 from ..applying import apply_faults
+from ..base.wire import channel_path, mount_prefix
 from ..faults import FaultKind, Faults
-from .auth import authenticate, claimed_mchid
-from .errors import WeChatApiError, param_error, system_error
-from .models import TRADE_TYPES, Merchant
+from .gateway_auth import authenticate, claimed_mchid
+from .gateway_errors import WeChatApiError, param_error, system_error
+from .gateway_validation import json_object, parse_create, parse_refund, text
+from .gateway_wire import signed_response
 from .state import WeChatPaySimulator
-from .validation import json_object, parse_create, parse_refund, text
-from .wire import channel_path, mount_prefix, signed_response
+from .state_models import TRADE_TYPES, Merchant
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def certificates(call: Call) -> tuple[int, Any]:
     }
 
 
-def v3_routes(sim: WeChatPaySimulator) -> list[Route]:
+def gateway_routes(sim: WeChatPaySimulator) -> list[Route]:
     prefix = "/v3/pay/transactions"
     routes = [
         Route(f"{prefix}/{kind}", v3(sim, "create", _create(kind)), methods=["POST"]) for kind in TRADE_TYPES

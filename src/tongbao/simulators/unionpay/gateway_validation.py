@@ -10,15 +10,7 @@ from urllib.parse import urlsplit
 from tongbao.channels.unionpay import protocol
 from tongbao.money import string_to_fen
 
-
-class GatewayError(Exception):
-    """A refusal in the gateway's own terms: ``respCode`` and ``respMsg``."""
-
-    def __init__(self, resp_code: str, resp_msg: str) -> None:
-        super().__init__(f"{resp_code}: {resp_msg}")
-        self.resp_code = resp_code
-        self.resp_msg = resp_msg
-
+from .gateway_errors import GatewayError
 
 _COMMON: Final = {
     "version": protocol.VERSION,

@@ -1,10 +1,8 @@
 """Payment and refund notifications: signed, encrypted POSTs to the notify_url the merchant gave,
-retried on WeChat's schedule.
+retried on WeChat's schedule until answered 200 or 204.
 
-Each delivery runs as its own asyncio task, so the request that paid the order never waits for the
-merchant. Payment callbacks take their fate from the plan's "callback" faults, refund callbacks from
-its "refund_callback" faults. The HTTP client is created on first use (a simulator mounted inside
-another app gets no lifespan of its own); ``aclose()`` cancels pending retries and closes the client.
+Payment callbacks take their fate from the plan's "callback" faults, refund callbacks from its
+"refund_callback" faults; the base sender runs each delivery in the background.
 """
 
 from __future__ import annotations
@@ -15,14 +13,16 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Final
 
+import httpx
+
 from tongbao.channels.wechatpay import protocol
 from tongbao.clock import Clock
 
+from ..base.sending import Delivery, Fate, NotificationSender
 from ..faults import FaultInjector
-from ..sending import Fate, NotificationSender
-from .models import Merchant, Order, Refund
-from .platform import PlatformIdentity
-from .wire import dumps
+from .gateway_wire import dumps
+from .state_models import Merchant, Order, Refund
+from .state_platform import PlatformIdentity
 
 # WeChat's own schedule for unanswered callbacks; the first attempt is immediate.
 WECHAT_CALLBACK_SCHEDULE_S: Final[tuple[float, ...]] = protocol.CALLBACK_RETRY_DELAYS_S
@@ -35,6 +35,10 @@ REFUND_EVENTS: Final = {
 }
 
 
+def _acknowledged(response: httpx.Response) -> bool:
+    return response.status_code in (200, 204)
+
+
 class CallbackSender(NotificationSender):
     def __init__(
         self,
@@ -44,7 +48,7 @@ class CallbackSender(NotificationSender):
         schedule_s: Sequence[float] = WECHAT_CALLBACK_SCHEDULE_S,
         timeout_s: float = 5.0,
     ) -> None:
-        super().__init__(clock, faults, schedule_s, timeout_s)
+        super().__init__(clock, faults, schedule_s, timeout_s, protocol.rfc3339)
         self._platform = platform
 
     def notify(self, order: Order, merchant: Merchant) -> None:
@@ -67,10 +71,19 @@ class CallbackSender(NotificationSender):
     def _start(
         self, fate: Fate, url: str, log: list[dict[str, Any]], merchant: Merchant, body: bytes
     ) -> None:
-        if fate.lost:
-            log.append(self._entry(url, 0, 0, error="not sent: fault 'lost'"))
-            return
-        self.send(fate, lambda attempt, copy: self._attempt(url, log, merchant, body, attempt, copy))
+        def headers() -> dict[str, str]:
+            timestamp = str(int(self._clock.now().timestamp()))
+            nonce = protocol.new_nonce()
+            return {
+                "Content-Type": "application/json",
+                protocol.HEADER_TIMESTAMP: timestamp,
+                protocol.HEADER_NONCE: nonce,
+                protocol.HEADER_SIGNATURE: self._platform.sign(timestamp, nonce, body),
+                protocol.HEADER_SERIAL: merchant.platform_serial(self._platform),
+                protocol.HEADER_SIGNATURE_TYPE: protocol.SCHEME,
+            }
+
+        self.deliver(fate, Delivery(url, body, log, headers, _acknowledged))
 
     def _notification(
         self, event_type: str, summary: str, original_type: str, resource: Any, merchant: Merchant
@@ -92,37 +105,3 @@ class CallbackSender(NotificationSender):
                 },
             }
         )
-
-    async def _attempt(
-        self, url: str, log: list[dict[str, Any]], merchant: Merchant, body: bytes, attempt: int, copy: int
-    ) -> bool:
-        timestamp = str(int(self._clock.now().timestamp()))
-        nonce = protocol.new_nonce()
-        headers = {
-            "Content-Type": "application/json",
-            protocol.HEADER_TIMESTAMP: timestamp,
-            protocol.HEADER_NONCE: nonce,
-            protocol.HEADER_SIGNATURE: self._platform.sign(timestamp, nonce, body),
-            protocol.HEADER_SERIAL: merchant.platform_serial(self._platform),
-            protocol.HEADER_SIGNATURE_TYPE: protocol.SCHEME,
-        }
-        entry = self._entry(url, attempt, copy)
-        try:
-            response = await self.http().post(url, content=body, headers=headers)
-        except Exception as exc:  # any failure to deliver counts as "not acknowledged"
-            entry["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            log.append(entry)
-            return False
-        entry["status_code"] = response.status_code
-        log.append(entry)
-        return response.status_code in (200, 204)
-
-    def _entry(self, url: str, attempt: int, copy: int, error: str | None = None) -> dict[str, Any]:
-        return {
-            "time": protocol.rfc3339(self._clock.now()),
-            "url": url,
-            "attempt": attempt,
-            "copy": copy,
-            "status_code": None,
-            "error": error,
-        }

@@ -1,5 +1,6 @@
 """What every simulator's control API (``/_control/…``, JSON, no auth) shares: its error, reading
-a JSON object, answering JSON, checking a registration's fields, and the fault-plan endpoint."""
+a JSON object, answering JSON, checking a registration's fields and the payer's amount, and the
+fault-plan endpoint."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .faults import FaultInjector, FaultPlan, FaultPlanError
+from ..faults import FaultInjector, FaultPlan, FaultPlanError
 
 
 class ControlError(Exception):
@@ -55,6 +56,12 @@ def check_fields(data: dict[str, Any], required: Sequence[str], optional: Sequen
     if missing or unknown:
         problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
         raise ControlError(400, "INVALID_REQUEST", problem)
+
+
+def check_amount(amount: object) -> None:
+    """The payer's optional ``amount``, paid instead of the order's own: a positive number of fen."""
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount < 1):
+        raise ControlError(400, "INVALID_REQUEST", "amount must be a positive integer number of fen")
 
 
 def faults_handler(faults: FaultInjector) -> Callable[[Request], Awaitable[Any]]:

@@ -17,11 +17,11 @@ from typing import Final
 
 from tongbao.clock import Clock
 
-from ..control import ControlError
-from .callbacks import CallbackSender
-from .errors import invalid_request, resource_not_exists
-from .models import TO_CARD, TO_CHANGE, Merchant, Order, Refund, new_refund_id
-from .validation import RefundApply
+from ..base.control import ControlError
+from .gateway_errors import invalid_request, resource_not_exists
+from .gateway_validation import RefundApply
+from .notify import CallbackSender
+from .state_models import TO_CARD, TO_CHANGE, Merchant, Order, Refund, new_refund_id
 
 # WeChat's limits: a refund within a year of the payment, at most 50 refunds per order.
 REFUND_WINDOW: Final = timedelta(days=365)

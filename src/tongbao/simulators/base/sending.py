@@ -2,21 +2,23 @@
 channel's schedule until acknowledged, shaped by the callback faults of the plan.
 
 Each channel says what a notification looks like and what counts as acknowledged; this module
-owns the tasks, the retry loop and the HTTP client (one per event loop, created on first use, so a
-simulator mounted in another app works without a lifespan).
+owns the tasks, the retry loop, the log of attempts and the HTTP client (one per event loop, created
+on first use, so a simulator mounted in another app works without a lifespan).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import httpx
 
 from tongbao.clock import Clock
 
-from .faults import FaultInjector, FaultKind
+from ..faults import FaultInjector, FaultKind
 
 Attempt = Callable[[int, int], Awaitable[bool]]  # (attempt number, copy) -> acknowledged?
 
@@ -31,11 +33,32 @@ class Fate:
     delay_s: float
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One notification: where it goes, what it says, the log its attempts go to, the headers of
+    each attempt (WeChat signs every attempt afresh) and what answer counts as acknowledged."""
+
+    url: str
+    body: bytes | str
+    log: list[dict[str, Any]]
+    headers: Callable[[], Mapping[str, str]]
+    acknowledged: Callable[[httpx.Response], bool]
+
+
 class NotificationSender:
+    # Alipay's acknowledgement is the body "success", so its log keeps what the merchant answered.
+    keeps_answer = False
+
     def __init__(
-        self, clock: Clock, faults: FaultInjector, schedule_s: Sequence[float], timeout_s: float
+        self,
+        clock: Clock,
+        faults: FaultInjector,
+        schedule_s: Sequence[float],
+        timeout_s: float,
+        stamp: Callable[[datetime], str],
     ) -> None:
         self._clock = clock
+        self._stamp = stamp
         self._faults = faults
         self._schedule = tuple(float(delay) for delay in schedule_s)
         self._timeout_s = timeout_s
@@ -56,6 +79,40 @@ class NotificationSender:
             copies=duplicate.param("copies") if duplicate else 1,
             delay_s=late.param("delay_s") if late else 0.0,
         )
+
+    def deliver(self, fate: Fate, delivery: Delivery) -> None:
+        """Starts sending ``delivery`` as ``fate`` says, each attempt logged; returns at once."""
+        if fate.lost:
+            delivery.log.append(self._entry(delivery.url, 0, 0, error="not sent: fault 'lost'"))
+            return
+        self.send(fate, lambda attempt, copy: self._post(delivery, attempt, copy))
+
+    async def _post(self, delivery: Delivery, attempt: int, copy: int) -> bool:
+        entry = self._entry(delivery.url, attempt, copy)
+        try:
+            response = await self.http().post(delivery.url, content=delivery.body, headers=delivery.headers())
+        except Exception as exc:  # any failure to deliver counts as "not acknowledged"
+            entry["error"] = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            delivery.log.append(entry)
+            return False
+        entry["status_code"] = response.status_code
+        if self.keeps_answer:
+            entry["answer"] = response.text[:100]
+        delivery.log.append(entry)
+        return delivery.acknowledged(response)
+
+    def _entry(self, url: str, attempt: int, copy: int, error: str | None = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "time": self._stamp(self._clock.now()),
+            "url": url,
+            "attempt": attempt,
+            "copy": copy,
+            "status_code": None,
+        }
+        if self.keeps_answer:
+            entry["answer"] = None
+        entry["error"] = error
+        return entry
 
     def send(self, fate: Fate, attempt: Attempt) -> None:
         """Starts ``fate.copies`` deliveries, each retried on the schedule; returns at once."""

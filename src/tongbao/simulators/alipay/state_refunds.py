@@ -1,5 +1,6 @@
-"""Refunds in the simulator: ``alipay.trade.refund``, ``alipay.trade.fastpay.refund.query`` and the
-control API's settling of a refund left processing.
+"""Refunds at the simulated Alipay: made (or found again) when ``alipay.trade.refund`` asks, finished,
+and settled from the control API when left processing. ``gateway_refunds`` answers the two refund
+methods from them.
 
 As at Alipay, a refund is an ``out_request_no`` of a trade (numbers are per trade; without one the
 refund is numbered by the trade's out_trade_no and must be the full amount). The same number with the
@@ -17,24 +18,21 @@ control API failed after Alipay took it: the query says REFUND_FAIL with that er
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from tongbao.channels.alipay import protocol
-from tongbao.money import fen_to_yuan
 
-from ..control import ControlError, check_fields
+from ..base.control import ControlError, check_fields
 from ..faults import FaultKind, Faults
-from .models import Refund, Trade, business, success
+from .gateway_errors import business
 from .state import AlipaySimulator, parse_amount, text_param
-
-if TYPE_CHECKING:
-    from .gateway import Call
+from .state_models import Refund, Trade
 
 ACCOUNT_CLOSED: Final = "ACQ.CUSTOMER_VALIDATE_ERROR"
 OUTCOMES: Final = ("success", "abnormal")
 
 
-def _succeed(sim: AlipaySimulator, trade: Trade, refund: Refund) -> None:
+def succeed(sim: AlipaySimulator, trade: Trade, refund: Refund) -> None:
     refund.status = protocol.REFUND_SUCCESS
     refund.finished_at = sim.clock.now()
     refund.polls_left = 0
@@ -42,7 +40,7 @@ def _succeed(sim: AlipaySimulator, trade: Trade, refund: Refund) -> None:
         trade.status = "TRADE_CLOSED"  # refunded in full: Alipay closes the trade
 
 
-def _fail(sim: AlipaySimulator, refund: Refund, error_code: str) -> None:
+def fail(sim: AlipaySimulator, refund: Refund, error_code: str) -> None:
     refund.status = protocol.REFUND_FAIL
     refund.error_code = error_code
     refund.finished_at = sim.clock.now()
@@ -89,57 +87,8 @@ def execute(sim: AlipaySimulator, trade: Trade, biz: dict[str, Any], faults: Fau
     if processing is not None:
         refund.polls_left = processing.param("polls")
         return refund, False
-    _succeed(sim, trade, refund)
+    succeed(sim, trade, refund)
     return refund, True
-
-
-def refund(call: Call) -> dict[str, Any]:
-    trade = call.sim.trade(call.app.app_id, call.biz)
-    made, moved = execute(call.sim, trade, call.biz, call.faults)
-    answer = success(
-        trade_no=trade.trade_no,
-        out_trade_no=trade.out_trade_no,
-        buyer_logon_id="159****5620",
-        fund_change="Y" if moved else "N",
-        refund_fee=fen_to_yuan(trade.refunded()),  # all refunded on the trade so far
-    )
-    if trade.buyer_id:
-        answer["buyer_user_id"] = trade.buyer_id
-    if made.status == protocol.REFUND_SUCCESS and made.finished_at is not None:
-        answer["gmt_refund_pay"] = protocol.format_time(made.finished_at)
-    return answer
-
-
-def refund_query(call: Call) -> dict[str, Any]:
-    trade = call.sim.trade(call.app.app_id, call.biz)
-    number = text_param(call.biz, "out_request_no", 64)
-    options = call.biz.get("query_options", [])
-    if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
-        raise business("ACQ.INVALID_PARAMETER", "query_options 格式错误")
-    found = trade.refunds.get(number)
-    if found is None:
-        return success()  # no such refund (or one refused when asked): code and msg only
-    answer = success(
-        trade_no=trade.trade_no,
-        out_trade_no=trade.out_trade_no,
-        out_request_no=found.out_request_no,
-        total_amount=fen_to_yuan(trade.total),
-        refund_amount=fen_to_yuan(found.amount),
-    )
-    if found.reason:
-        answer["refund_reason"] = found.reason
-    if found.status == protocol.REFUND_PROCESSING:
-        # Named, no refund_status: Alipay holds it and has not finished (the docs' "not yet").
-        found.polls_left = max(0, found.polls_left - 1)
-        if found.polls_left == 0:
-            _succeed(call.sim, trade, found)  # seen by the next query
-        return answer
-    answer["refund_status"] = found.status
-    if found.status == protocol.REFUND_SUCCESS and "gmt_refund_pay" in options and found.finished_at:
-        answer["gmt_refund_pay"] = protocol.format_time(found.finished_at)
-    if found.status == protocol.REFUND_FAIL and found.error_code:
-        answer["error_code"] = found.error_code
-    return answer
 
 
 def settle(sim: AlipaySimulator, data: dict[str, Any]) -> Trade:
@@ -164,8 +113,8 @@ def settle(sim: AlipaySimulator, data: dict[str, Any]) -> Trade:
     if pending.status != protocol.REFUND_PROCESSING:
         raise ControlError(409, "REFUND_NOT_PROCESSING", f"the refund is {pending.status}")
     if data["outcome"] == "success":
-        _succeed(sim, trade, pending)
+        succeed(sim, trade, pending)
     else:
         trade.buyer_closed = True
-        _fail(sim, pending, ACCOUNT_CLOSED)
+        fail(sim, pending, ACCOUNT_CLOSED)
     return trade

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from tongbao.channels.wechatpay import protocol
 
-from .errors import WeChatApiError, param_error
+from .gateway_errors import WeChatApiError, param_error
 
 OUT_TRADE_NO: Final = re.compile(r"[A-Za-z0-9_\-|*]{6,32}")
 OUT_REFUND_NO: Final = re.compile(r"[A-Za-z0-9_\-|*@]{1,64}")

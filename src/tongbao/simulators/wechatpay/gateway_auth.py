@@ -8,8 +8,8 @@ from typing import Final
 
 from tongbao.channels.wechatpay import protocol
 
-from .errors import sign_error
-from .models import Merchant
+from .gateway_errors import sign_error
+from .state_models import Merchant
 
 MAX_SKEW_S: Final = 300
 
