@@ -207,7 +207,12 @@ def open_account(
     serial_no, apiv3 = secrets.token_hex(20).upper(), secrets.token_hex(16)
     platform = env.on_loop(
         lambda: env.sim.register_merchant(
-            mchid, appid, serial_no, samples.public_pem(key), apiv3, platform_verification=verification
+            mchid,
+            appid,
+            serial_no,
+            samples.public_pem(key),
+            apiv3_key=apiv3,
+            platform_verification=verification,
         )
     )
     config = {"mchid": mchid, "appid": appid, "merchant_serial_no": serial_no}

@@ -50,7 +50,11 @@ def test_register_validates_and_replaces(wechat: Running, http: httpx.Client) ->
 
 def test_register_in_process_matches_the_endpoint(wechat: Running) -> None:
     answer = wechat.sim.register_merchant(
-        "1900000110", "wx2222222222222222", "ABCDEF", samples.public_pem(samples.new_rsa_key()), "a" * 32
+        "1900000110",
+        "wx2222222222222222",
+        "ABCDEF",
+        samples.public_pem(samples.new_rsa_key()),
+        apiv3_key="a" * 32,
     )
     assert set(answer) == {
         "platform_public_key_pem",
@@ -172,7 +176,11 @@ def test_in_process_use_and_aclose_without_a_lifespan() -> None:
     """The demo registers and pays in-process; aclose() alone stops the retries."""
     sim = create_wechatpay_simulator(callback_schedule_s=(60.0,)).state.simulator
     sim.register_merchant(
-        "1900000111", "wx3333333333333333", "SERIAL1", samples.public_pem(samples.new_rsa_key()), "b" * 32
+        "1900000111",
+        "wx3333333333333333",
+        "SERIAL1",
+        samples.public_pem(samples.new_rsa_key()),
+        apiv3_key="b" * 32,
     )
     order_request = CreateRequest(
         kind="native",

@@ -49,7 +49,7 @@ async def register_accounts(c: Container, sims: DemoSimulators, names: dict[Chan
                 config["appid"],
                 config["merchant_serial_no"],
                 _public_pem(secret["private_key_pem"]),
-                secret["apiv3_key"],
+                apiv3_key=secret["apiv3_key"],
             )
             config["platform_public_key_id"] = platform["platform_public_key_id"]
             config["platform_public_key_pem"] = platform["platform_public_key_pem"]

@@ -141,13 +141,17 @@ def authenticate(sim: AlipaySimulator, params: dict[str, str]) -> tuple[App, dic
         raise invalid("isv.invalid-timestamp", "非法的时间戳参数") from exc
     if params["method"] not in HANDLERS and params["method"] not in PAYER_METHODS:
         raise invalid("isv.invalid-method", "不存在的方法名")
+    return app, _biz_content(params)
+
+
+def _biz_content(params: dict[str, str]) -> dict[str, Any]:
     try:
         biz = json.loads(params.get("biz_content") or "{}")
     except ValueError as exc:
         raise invalid("isv.invalid-parameter", "biz_content 不是 JSON") from exc
     if not isinstance(biz, dict):
         raise invalid("isv.invalid-parameter", "biz_content 不是 JSON 对象")
-    return app, biz
+    return biz
 
 
 async def _apply(call: Call, handler: Handler) -> dict[str, Any]:

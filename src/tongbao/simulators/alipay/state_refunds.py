@@ -54,6 +54,19 @@ def _reason(biz: dict[str, Any]) -> str:
     return reason
 
 
+def _check_refundable(trade: Trade, amount: int, *, numbered: bool) -> None:
+    """Alipay's refusals of a new refund on this trade, in the order it checks them."""
+    if trade.status == "WAIT_BUYER_PAY":
+        raise business("ACQ.TRADE_STATUS_ERROR", "交易状态非法")
+    if trade.status == "TRADE_CLOSED":
+        raise business("ACQ.TRADE_HAS_CLOSE", "交易已关闭")
+    paid = trade.paid or 0
+    if not numbered and amount != paid:
+        raise business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL")
+    if trade.committed() + amount > paid:
+        raise business("ACQ.REASON_TRADE_REFUND_FEE_ERR")
+
+
 def execute(sim: AlipaySimulator, trade: Trade, biz: dict[str, Any], faults: Faults) -> tuple[Refund, bool]:
     """The refund this request names, made or found again; True when money went back on this call."""
     amount = parse_amount(biz.get("refund_amount"), "refund_amount")
@@ -67,15 +80,7 @@ def execute(sim: AlipaySimulator, trade: Trade, biz: dict[str, Any], faults: Fau
         if existing.status != protocol.REFUND_FAIL:
             return existing, False  # the same refund: its state so far, nothing moves again
         # A failed number asked again: Alipay tries that refund once more.
-    if trade.status == "WAIT_BUYER_PAY":
-        raise business("ACQ.TRADE_STATUS_ERROR", "交易状态非法")
-    if trade.status == "TRADE_CLOSED":
-        raise business("ACQ.TRADE_HAS_CLOSE", "交易已关闭")
-    paid = trade.paid or 0
-    if not numbered and amount != paid:
-        raise business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL")
-    if trade.committed() + amount > paid:
-        raise business("ACQ.REASON_TRADE_REFUND_FEE_ERR")
+    _check_refundable(trade, amount, numbered=numbered)
     if faults.get(FaultKind.ABNORMAL) is not None:
         trade.buyer_closed = True
     if trade.buyer_closed:

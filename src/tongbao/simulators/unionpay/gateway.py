@@ -44,19 +44,24 @@ async def _apply(sim: UnionPaySimulator, request: Request, faults: Faults, work:
     return await apply_faults(sim, request, faults, work, ServerFault)
 
 
+async def _front(sim: UnionPaySimulator, request: Request) -> Response:
+    """The payer's browser posts the signed order form; the answer is the payer's page."""
+    try:
+        form = await _read_form(request)
+        faults = sim.faults.next("create")
+        order = await _apply(sim, request, faults, lambda: sim.front_transaction(form))
+    except GatewayError as exc:
+        return HTMLResponse(pages.error_page(exc.resp_code, exc.resp_msg), status_code=400)
+    except ServerFault:
+        return HTMLResponse(pages.error_page("03", "系统繁忙"), status_code=500)
+    if faults.get(FaultKind.SYSTEM_ERROR) is not None:
+        return HTMLResponse(pages.error_page("03", "交易通讯超时"), status_code=500)
+    return HTMLResponse(pages.order_page(order, mount_prefix(request.scope)))
+
+
 def gateway_routes(sim: UnionPaySimulator) -> list[Route]:
     async def front(request: Request) -> Response:
-        try:
-            form = await _read_form(request)
-            faults = sim.faults.next("create")
-            order = await _apply(sim, request, faults, lambda: sim.front_transaction(form))
-        except GatewayError as exc:
-            return HTMLResponse(pages.error_page(exc.resp_code, exc.resp_msg), status_code=400)
-        except ServerFault:
-            return HTMLResponse(pages.error_page("03", "系统繁忙"), status_code=500)
-        if faults.get(FaultKind.SYSTEM_ERROR) is not None:
-            return HTMLResponse(pages.error_page("03", "交易通讯超时"), status_code=500)
-        return HTMLResponse(pages.order_page(order, mount_prefix(request.scope)))
+        return await _front(sim, request)
 
     async def back_end(
         request: Request,

@@ -88,6 +88,7 @@ class WeChatPaySimulator(SimulatorBase[CallbackSender]):
         appid: str,
         serial_no: str,
         public_key_pem: str,
+        *,
         apiv3_key: str,
         platform_verification: str = "public_key",
     ) -> dict[str, str]:
