@@ -155,7 +155,13 @@ def describe(document: dict[str, Any]) -> dict[str, Any]:
                     if status not in ("401", "403", "413"):  # refused at the door: not signed
                         response.setdefault("headers", {}).update(_SIGNED_HEADERS)
                 if method == "post":
-                    operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+                    # One declaration, with its bounds, even where a route reads the header itself.
+                    params = [
+                        p
+                        for p in operation.get("parameters", [])
+                        if not (p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key")
+                    ]
+                    operation["parameters"] = [*params, _IDEMPOTENCY_KEY]
             elif path.startswith("/admin/v1/"):
                 operation["security"] = [{OPERATOR_SCHEME: []}]
     return document
