@@ -16,6 +16,7 @@ from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.remedies import refund_capture, reopen_payment
 from tongbao.cases.service import lock_case, record_action
 from tongbao.container import Container
+from tongbao.db.retry import retrying
 from tongbao.errors import InvalidRequest, NotFound
 from tongbao.jobs import queue
 from tongbao.payments.models import Payment, PaymentAttempt
@@ -43,6 +44,14 @@ def _reason(value: object) -> str:
 
 async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -> None:
     reason = _reason(body.get("reason"))
+    refund_id = await retrying(lambda: _carry_out(c, case_id, body, actor, reason))
+    if refund_id is not None:
+        await submit_refund(c, refund_id)
+
+
+async def _carry_out(c: Container, case_id: str, body: dict[str, Any], actor: str, reason: str) -> str | None:
+    """The decision in one transaction, the payment, refund and case locked; returns the refund it
+    opened, if any, for the channel to be asked after the commit."""
     now = c.clock.now()
     refund_id: str | None = None
     async with c.uow() as tx:
@@ -74,8 +83,7 @@ async def decide(c: Container, case_id: str, body: dict[str, Any], actor: str) -
             status = CaseStatus.RESOLVED if decision is CaseDecision.RESOLVE else CaseStatus.DISMISSED
             await act.record(decision.value, status=status, resolution=decision.value)
         await tx.commit()
-    if refund_id is not None:
-        await submit_refund(c, refund_id)
+    return refund_id
 
 
 async def _attempt(tx: AsyncSession, case: ExceptionCase) -> PaymentAttempt:

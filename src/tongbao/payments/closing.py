@@ -11,6 +11,7 @@ from typing import Any
 
 from tongbao.channels.base import ChannelUnknownOutcome, OrderAlreadyPaid, OrderState
 from tongbao.container import Container
+from tongbao.db.retry import retrying
 from tongbao.db.uow import publish
 from tongbao.errors import ChannelUnavailable
 from tongbao.merchants.models import ChannelAccount
@@ -63,6 +64,11 @@ async def close_payment(
     for attempt in attempts:
         if attempt.status == AttemptStatus.PENDING:
             await close_attempt(c, attempt.id)
+    return await retrying(lambda: _mark_closed(c, payment_id, reason))
+
+
+async def _mark_closed(c: Container, payment_id: str, reason: str) -> dict[str, Any]:
+    """Under the payment's lock: closed if every attempt is, else why not."""
     now = c.clock.now()
     async with c.uow() as tx:
         payment = await load_payment(tx, payment_id, lock=True)

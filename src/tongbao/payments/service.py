@@ -17,6 +17,7 @@ from tongbao.channels.base import ChannelRejected, ChannelUnknownOutcome, OrderR
 from tongbao.channels.kinds import Method
 from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
+from tongbao.db.retry import retrying
 from tongbao.db.uow import publish
 from tongbao.errors import Conflict, Forbidden, InvalidRequest
 from tongbao.ids import new_id
@@ -201,10 +202,22 @@ class PaymentService:
             error = f"{exc.code}: {exc.message}"[:500]  # the janitor's query will tell
         except ChannelRejected as exc:
             error, failed = f"{exc.code}: {exc.message}"[:500], True
+        await retrying(lambda: self._record_opening(payment.id, attempt.id, action, error, failed=failed))
+
+    async def _record_opening(
+        self,
+        payment_id: str,
+        attempt_id: str,
+        action: dict[str, Any] | None,
+        error: str | None,
+        *,
+        failed: bool,
+    ) -> None:
+        """What the channel answered to the attempt's creation, unless a callback settled it first."""
         now = self.c.clock.now()
         async with self.c.uow() as tx:
-            payment = await load_payment(tx, payment.id, lock=True)
-            row = await lock_attempt(tx, attempt.id)
+            payment = await load_payment(tx, payment_id, lock=True)
+            row = await lock_attempt(tx, attempt_id)
             assert row is not None
             if row.status == AttemptStatus.PENDING:
                 row.action = action

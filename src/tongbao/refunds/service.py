@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.channels.kinds import Channel
 from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
+from tongbao.db.retry import retrying
 from tongbao.errors import Conflict, NotFound
 from tongbao.merchants.app_service import Caller
 from tongbao.payments.domain import PaymentStatus
@@ -87,6 +88,15 @@ class RefundService:
     async def create(self, caller: Caller, request: RefundCreate) -> tuple[dict[str, Any], bool]:
         """Returns the refund and whether it was created now (False: the same request came before)."""
         new = new_refund(request)
+        existing, refund = await retrying(lambda: self._write(caller, new))
+        if existing is not None:
+            return await self.view(existing, caller.merchant.id), False
+        assert refund is not None
+        await submit_refund(self.c, refund.id)
+        return await self.view(refund.id, caller.merchant.id), True
+
+    async def _write(self, caller: Caller, new: NewRefund) -> tuple[str | None, Refund | None]:
+        """The refund written under its payment's lock, or the earlier request it repeats."""
         existing: str | None = None
         refund: Refund | None = None
         async with self.c.uow() as tx:
@@ -106,11 +116,7 @@ class RefundService:
                         raise Conflict("out_refund_no is being used right now", code="out_refund_no_reused")
                 else:
                     await tx.commit()
-        if existing is not None:
-            return await self.view(existing, caller.merchant.id), False
-        assert refund is not None
-        await submit_refund(self.c, refund.id)
-        return await self.view(refund.id, caller.merchant.id), True
+        return existing, refund
 
     async def _payment_id(self, tx: AsyncSession, caller: Caller, new: NewRefund) -> str:
         if new.payment_id is not None:
