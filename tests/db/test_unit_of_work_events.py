@@ -83,7 +83,9 @@ def test_a_failing_handler_rolls_its_cause_back(tongbao: Stack) -> None:
     tongbao.server.run(scenario())
 
 
-def test_events_of_a_transaction_that_is_not_committed_trigger_nothing(tongbao: Stack) -> None:
+def test_events_of_work_not_committed_or_rolled_back_trigger_nothing(
+    tongbao: Stack,
+) -> None:
     c = tongbao.container
     handled: list[str] = []
     handlers = EventHandlers()
@@ -99,6 +101,11 @@ def test_events_of_a_transaction_that_is_not_committed_trigger_nothing(tongbao: 
             publish(tx, [Happened(at=c.clock.now(), name="lost")])
         async with uow() as tx:
             await tx.commit()
-        assert handled == []
+        async with uow() as tx:  # rolled back, then the session goes on and commits other work
+            publish(tx, [Happened(at=c.clock.now(), name="undone")])
+            await tx.rollback()
+            publish(tx, [Happened(at=c.clock.now(), name="kept")])
+            await tx.commit()
+        assert handled == ["kept"]
 
     tongbao.server.run(scenario())

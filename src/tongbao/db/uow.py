@@ -24,7 +24,6 @@ Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 
 _PENDING: Final = "tongbao.pending_events"
 _HANDLERS: Final = "tongbao.event_handlers"
-_SEEN: Final = "tongbao.published_events"
 
 
 class EventHandlers:
@@ -39,19 +38,10 @@ class EventHandlers:
     def of(self, event: DomainEvent) -> list[Handler]:
         return [h for kind in type(event).__mro__ for h in self._by_kind.get(kind, ())]
 
-    def kinds(self) -> set[type[DomainEvent]]:
-        return set(self._by_kind)
-
 
 def publish(tx: AsyncSession, events: list[DomainEvent] | tuple[DomainEvent, ...]) -> None:
     """Records the events of this transaction; their handlers run when it commits."""
     tx.info.setdefault(_PENDING, []).extend(events)
-    tx.info.setdefault(_SEEN, []).extend(events)
-
-
-def published(tx: AsyncSession) -> list[DomainEvent]:
-    """Every event published in this session so far, handled or not."""
-    return list(tx.info.get(_SEEN, ()))
 
 
 class EventedSession(AsyncSession):
@@ -63,6 +53,11 @@ class EventedSession(AsyncSession):
             for handler in handlers.of(event) if handlers is not None else ():
                 await handler(self, event)
         await super().commit()
+
+    async def rollback(self) -> None:
+        # What the rolled-back work published did not happen.
+        self.info.pop(_PENDING, None)
+        await super().rollback()
 
 
 class UnitOfWork:
