@@ -4,6 +4,8 @@ and run by the unit of work in the transaction of the event's cause."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,6 +179,24 @@ async def _own_case(tx: AsyncSession, event: RefundEvent) -> ExceptionCase | Non
     return case if case is not None and case.status == CaseStatus.OPEN else None
 
 
+async def _refund_case(
+    tx: AsyncSession, event: RefundEvent, kind: CaseKind, summary: str, evidence: dict[str, Any]
+) -> ExceptionCase:
+    """The one case of this kind about the event's refund, opened (with its alert) if new."""
+    case, _ = await open_case(
+        tx,
+        kind=kind.value,
+        now=event.at,
+        summary=summary,
+        evidence=evidence,
+        merchant_id=event.merchant_id,
+        payment_id=event.payment_id,
+        refund_id=event.refund_id,
+        severity="critical",
+    )
+    return case
+
+
 async def refund_succeeded(tx: AsyncSession, event: RefundSucceeded) -> None:
     await _settle_overdue(tx, event, "succeeded")
     case = await _own_case(tx, event) if event.kind != RefundKind.MERCHANT else None
@@ -212,78 +232,61 @@ async def refund_failed(tx: AsyncSession, event: RefundFailed) -> None:
             resolution="refund_failed",
         )
         return
-    await open_case(
+    await _refund_case(
         tx,
-        kind=CaseKind.REFUND_FAILED.value,
-        now=event.at,
-        summary=(
+        event,
+        CaseKind.REFUND_FAILED,
+        (
             f"refund {event.refund_id} of {event.amount} {event.currency} on payment {event.payment_id} "
             f"failed at {event.channel}: {event.failure_reason}"
         ),
-        evidence=event.evidence,
-        merchant_id=event.merchant_id,
-        payment_id=event.payment_id,
-        refund_id=event.refund_id,
-        severity="critical",
+        event.evidence,
     )
 
 
 async def refund_contested(tx: AsyncSession, event: RefundContested) -> None:
-    await open_case(
+    await _refund_case(
         tx,
-        kind=CaseKind.REFUND_CONTRADICTED.value,
-        now=event.at,
-        summary=(
+        event,
+        CaseKind.REFUND_CONTRADICTED,
+        (
             f"the channel reports refund {event.refund_id} of {event.amount} {event.currency} on payment "
             f"{event.payment_id} succeeded after it failed ({event.failure_reason}); its amount is "
             "reserved until an operator decides"
         ),
-        evidence=event.evidence,
-        merchant_id=event.merchant_id,
-        payment_id=event.payment_id,
-        refund_id=event.refund_id,
-        severity="critical",
+        event.evidence,
     )
 
 
 async def refund_disputed(tx: AsyncSession, event: RefundAmountDisputed) -> None:
-    await open_case(
+    await _refund_case(
         tx,
-        kind=CaseKind.REFUND_MISMATCH.value,
-        now=event.at,
-        summary=(
+        event,
+        CaseKind.REFUND_MISMATCH,
+        (
             f"the channel reports refund {event.refund_id} of payment {event.payment_id} as "
             f"{event.reported_amount} {event.currency}; it asked for {event.amount} {event.currency}"
         ),
-        evidence={
+        {
             **event.evidence,
             "expected": {"amount": event.amount},
             "reported": {"amount": event.reported_amount},
         },
-        merchant_id=event.merchant_id,
-        payment_id=event.payment_id,
-        refund_id=event.refund_id,
-        severity="critical",
     )
 
 
 async def _overdue_case(tx: AsyncSession, event: RefundOverdue | RefundSyncStopped) -> ExceptionCase:
-    case, _ = await open_case(
+    return await _refund_case(
         tx,
-        kind=CaseKind.REFUND_OVERDUE.value,
-        now=event.at,
-        summary=(
+        event,
+        CaseKind.REFUND_OVERDUE,
+        (
             f"refund {event.refund_id} of {event.amount} {event.currency} on payment {event.payment_id} "
             f"is still pending at {event.channel} after {event.queries_done} queries "
             f"(last: {event.last_error or 'processing'})"
         ),
-        evidence={"queries_done": event.queries_done, "last_error": event.last_error},
-        merchant_id=event.merchant_id,
-        payment_id=event.payment_id,
-        refund_id=event.refund_id,
-        severity="critical",
+        {"queries_done": event.queries_done, "last_error": event.last_error},
     )
-    return case
 
 
 async def refund_overdue(tx: AsyncSession, event: RefundOverdue) -> None:
