@@ -258,6 +258,26 @@ def test_a_job_whose_lease_ran_out_is_claimed_again_and_the_old_owner_cannot_set
     tongbao.server.run(scenario())
 
 
+def test_a_claim_waiting_for_sqlites_write_lock_counts_a_job_made_due_meanwhile(tongbao: Stack) -> None:
+    """The claim reads the clock once it holds the write lock: a job that the writer it waited for
+    made due counts as due (else a worker draining what is due stops one job short)."""
+    if tongbao.backend != "sqlite":
+        pytest.skip("on PostgreSQL a claim does not wait for other writers")
+    c = tongbao.container
+
+    async def scenario() -> None:
+        async with c.uow() as tx:
+            await queue.enqueue(tx, "test.holder", {}, now=c.clock.now())  # the write lock, held
+            claiming = asyncio.create_task(queue.claim(c, "w", 10, 60.0))
+            await asyncio.sleep(0.3)  # the claim has begun and waits for the lock
+            await queue.enqueue(tx, KIND, {"n": 1}, now=c.clock.now())
+            await tx.commit()
+        claimed = await claiming
+        assert sorted(j.kind for j in claimed) == sorted(["test.holder", KIND])
+
+    tongbao.server.run(scenario())
+
+
 def test_four_concurrent_claimers_share_forty_jobs_without_overlap(tongbao: Stack) -> None:
     if tongbao.backend != "postgres":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,9 +102,10 @@ class ClaimedJob:
 
 async def claim(c: Container, owner: str, limit: int, lease_s: float) -> list[ClaimedJob]:
     async with c.uow() as tx:
-        # Begin first, then read the clock: on SQLite beginning may wait for the write lock, and a
-        # job made due meanwhile must count as due.
-        await tx.connection()
+        # Lock first, then read the clock: on SQLite the first row lock waits for the database's
+        # write lock (db/engine.py), and a job another transaction made due meanwhile must count as
+        # due. Locking no row takes that lock there and nothing on PostgreSQL.
+        await tx.execute(select(Job.id).where(false()).with_for_update())
         now = c.clock.now()
         due = or_(
             and_(Job.status == QUEUED, Job.run_at <= now),
