@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import and_, false, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
@@ -42,36 +43,33 @@ async def enqueue(
     every_s: int | None = None,
 ) -> bool:
     """Adds a job in the caller's transaction; False if a job with this dedupe key already exists."""
-    job = Job(
-        id=new_id("job"),
-        kind=kind,
-        payload=payload,
-        status=QUEUED,
-        run_at=run_at or now,
-        attempts=0,
-        max_attempts=max_attempts,
-        dedupe_key=dedupe_key,
-        every_s=every_s,
-        created_at=now,
-        updated_at=now,
-    )
+    values: dict[str, Any] = {
+        "id": new_id("job"),
+        "kind": kind,
+        "payload": payload,
+        "status": QUEUED,
+        "run_at": run_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "dedupe_key": dedupe_key,
+        "every_s": every_s,
+        "created_at": now,
+        "updated_at": now,
+    }
     if dedupe_key is None:
-        tx.add(job)
+        tx.add(Job(**values))
         await tx.flush()
         return True
-    # The caller's own pending rows are written first, so that their errors stay theirs and are
-    # not mistaken below for a duplicate job.
+    # The caller's own pending rows are written first, so that their errors stay theirs. Then one
+    # statement: the unique key decides, also against a concurrent transaction inserting the same
+    # key, and a duplicate inserts nothing (no check before, no savepoint).
     await tx.flush()
-    if await tx.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key)) is not None:
-        return False
-    # A concurrent transaction may insert the same key between the check and the insert: the
-    # unique constraint decides, and the savepoint keeps the caller's transaction usable.
-    try:
-        async with tx.begin_nested():
-            tx.add(job)
-    except IntegrityError:
-        return False
-    return True
+    dialect = tx.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    added = await tx.scalar(
+        insert(Job).values(**values).on_conflict_do_nothing(index_elements=[Job.dedupe_key]).returning(Job.id)
+    )
+    return added is not None
 
 
 async def requeue(tx: AsyncSession, dedupe_key: str, *, now: datetime) -> bool:
