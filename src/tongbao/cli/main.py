@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tongbao.api.app import create_app
 from tongbao.bootstrap import build_container, build_worker
-from tongbao.cli import manage, sim
+from tongbao.cli import bench, manage, sim
 from tongbao.cli.runtime import (
     console,
     err,
@@ -46,6 +46,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 manage.register(app)
 sim.register(app)
+bench.register(app)
 
 DataDirOpt = Annotated[
     Path | None,

@@ -1,13 +1,17 @@
-"""Registers the demo's channel accounts with the in-process simulators and trusts their keys.
+"""Registers channel accounts with the simulators and trusts the keys they answer.
 
-The simulators keep nothing across restarts, so this runs at every demo start: each account's
-key is registered again and the simulator's fresh platform key written into the account.
+The simulators keep nothing across restarts, so this runs at every start: each account's key is
+registered again and the simulator's fresh platform key written into the account. A registrar is
+a simulator's ``register_merchant``, called in-process or through its control API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from sqlalchemy import select
@@ -21,12 +25,33 @@ from tongbao.simulators.alipay import AlipaySimulator
 from tongbao.simulators.unionpay import UnionPaySimulator
 from tongbao.simulators.wechatpay.state import WeChatPaySimulator
 
+Registrar = Callable[..., dict[str, str]]
+
 
 @dataclass(frozen=True)
 class DemoSimulators:
     wechatpay: WeChatPaySimulator
     alipay: AlipaySimulator
     unionpay: UnionPaySimulator
+
+    def registrars(self) -> dict[Channel, Registrar]:
+        return {
+            Channel.WECHATPAY: self.wechatpay.register_merchant,
+            Channel.ALIPAY: self.alipay.register_merchant,
+            Channel.UNIONPAY: self.unionpay.register_merchant,
+        }
+
+
+def control_registrar(simulator_url: str) -> Registrar:
+    """A standalone simulator's ``POST /_control/merchants``, which takes the same fields."""
+
+    def register(**fields: Any) -> dict[str, str]:
+        answer = httpx.post(f"{simulator_url.rstrip('/')}/_control/merchants", json=fields, timeout=10)
+        answer.raise_for_status()
+        registered: dict[str, str] = answer.json()
+        return registered
+
+    return register
 
 
 def _public_pem(private_pem: str) -> str:
@@ -35,7 +60,9 @@ def _public_pem(private_pem: str) -> str:
     return samples.public_pem(key)
 
 
-async def register_accounts(c: Container, sims: DemoSimulators, names: dict[Channel, str]) -> None:
+async def register_accounts(
+    c: Container, registrars: Mapping[Channel, Registrar], names: Mapping[Channel, str]
+) -> None:
     service = ChannelAccountService(c)
     for channel, name in names.items():
         async with c.uow() as tx:
@@ -44,21 +71,23 @@ async def register_accounts(c: Container, sims: DemoSimulators, names: dict[Chan
         secret = service.credentials(account)
         config = dict(account.config)
         if channel is Channel.WECHATPAY:
-            platform = sims.wechatpay.register_merchant(
-                config["mchid"],
-                config["appid"],
-                config["merchant_serial_no"],
-                _public_pem(secret["private_key_pem"]),
+            platform = registrars[channel](
+                mchid=config["mchid"],
+                appid=config["appid"],
+                serial_no=config["merchant_serial_no"],
+                public_key_pem=_public_pem(secret["private_key_pem"]),
                 apiv3_key=secret["apiv3_key"],
             )
             config["platform_public_key_id"] = platform["platform_public_key_id"]
             config["platform_public_key_pem"] = platform["platform_public_key_pem"]
         elif channel is Channel.ALIPAY:
-            answer = sims.alipay.register_merchant(
-                config["app_id"], _public_pem(secret["app_private_key_pem"])
+            answer = registrars[channel](
+                app_id=config["app_id"], public_key_pem=_public_pem(secret["app_private_key_pem"])
             )
             config["alipay_public_key_pem"] = answer["alipay_public_key_pem"]
         else:
-            answer = sims.unionpay.register_merchant(config["mer_id"], secret["signing_certificate_pem"])
+            answer = registrars[channel](
+                mer_id=config["mer_id"], certificate_pem=secret["signing_certificate_pem"]
+            )
             config["unionpay_certificate_pem"] = answer["unionpay_certificate_pem"]
         await service.update(account.id, {"config": config})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ async def seed_demo(
     async with c.uow() as tx:
         merchant = await tx.scalar(select(Merchant).where(Merchant.name == DEMO_MERCHANT))
     if merchant is None:
-        merchant = await _create_merchant(c)
+        merchant = await create_active_merchant(c, DEMO_MERCHANT, SEEDER)
     async with c.uow() as tx:
         app = await tx.scalar(select(App).where(App.merchant_id == merchant.id, App.name == DEMO_APP))
     notify_url = f"{base_url}/demo/notify"
@@ -78,11 +79,14 @@ async def seed_demo(
         await AppService(c).update(app.id, {"notify_url": notify_url})
     caller = await AppService(c).caller(app.id)
     assert caller is not None and caller.secrets
-    await _ensure_channel_accounts(c, merchant.id, base_url)
+    roots = {channel: f"{base_url}/sim/{channel.value}" for channel in Channel}
+    # UnionPay is the merchant's own account here, the others the platform's shared ones, so the
+    # demo shows both modes.
+    await ensure_channel_accounts(c, merchant.id, roots, _account_names(), own={Channel.UNIONPAY})
     cashier_url = ""
     if simulators is not None:
-        await register_accounts(c, simulators, _account_names())
-        await _enable_methods(c, merchant.id, [m.value for m in Method])
+        await register_accounts(c, simulators.registrars(), _account_names())
+        await enable_methods(c, merchant.id, [m.value for m in Method])
         caller = await AppService(c).caller(app.id)
         assert caller is not None
         cashier_url = await _sample_payment(c, caller)
@@ -96,7 +100,7 @@ async def seed_demo(
     )
 
 
-async def _enable_methods(c: Container, merchant_id: str, methods: list[str]) -> None:
+async def enable_methods(c: Container, merchant_id: str, methods: list[str]) -> None:
     async with c.uow() as tx:
         merchant = await tx.get(Merchant, merchant_id, with_for_update=True)
         assert merchant is not None
@@ -116,18 +120,19 @@ async def _sample_payment(c: Container, caller: Caller) -> str:
     return PaymentService(c).cashier_url(payment_id)
 
 
-async def _create_merchant(c: Container) -> Merchant:
+async def create_active_merchant(c: Container, name: str, actor: str) -> Merchant:
+    """A merchant with its documents, reviewed and active, as an operator would leave it."""
     service = MerchantService(c)
     merchant = await service.create(
         {
-            "name": DEMO_MERCHANT,
+            "name": name,
             "legal_name": "演示咖啡（上海）有限公司",
             "business_license_no": "91310000MA1DEMO001",
             "contact_name": "Demo Owner",
             "contact_email": "owner@demo-coffee.example",
             "contact_phone": "+86 21 5555 0100",
         },
-        actor=SEEDER,
+        actor=actor,
     )
     files = {
         DocumentKind.BUSINESS_LICENSE: ("business-licence.pdf", "application/pdf", tiny_pdf("营业执照")),
@@ -140,23 +145,29 @@ async def _create_merchant(c: Container) -> Merchant:
     }
     for kind, (filename, content_type, content) in files.items():
         await service.add_document(
-            merchant.id, kind, filename=filename, content_type=content_type, content=content, actor=SEEDER
+            merchant.id, kind, filename=filename, content_type=content_type, content=content, actor=actor
         )
     for action in (ReviewAction.SUBMIT, ReviewAction.APPROVE, ReviewAction.ACTIVATE):
-        merchant = await service.transition(merchant.id, action, SEEDER, "demo merchant")
+        merchant = await service.transition(merchant.id, action, actor, "seeded merchant")
     return merchant
 
 
-async def _ensure_channel_accounts(c: Container, merchant_id: str, base_url: str) -> None:
+async def ensure_channel_accounts(
+    c: Container,
+    merchant_id: str,
+    simulator_roots: Mapping[Channel, str],
+    names: Mapping[Channel, str],
+    own: Collection[Channel],
+) -> None:
+    """One account per channel at its simulator (found by name, else made), bound to the merchant."""
     service = ChannelAccountService(c)
-    for channel, name in _account_names().items():
-        url = f"{base_url}/sim/{channel.value}" + ("/gateway.do" if channel is Channel.ALIPAY else "")
+    for channel, root in simulator_roots.items():
+        name = names[channel]
+        url = root + ("/gateway.do" if channel is Channel.ALIPAY else "")
         async with c.uow() as tx:
             account = await tx.scalar(select(ChannelAccount).where(ChannelAccount.name == name))
         if account is None:
-            # UnionPay is the merchant's own account here, the others the platform's shared ones,
-            # so the demo shows both modes.
-            mode = AccountMode.OWN if channel is Channel.UNIONPAY else AccountMode.SHARED
+            mode = AccountMode.OWN if channel in own else AccountMode.SHARED
             config, credentials = _sample_settings(channel)
             account = await service.create(
                 name=name,

@@ -1,0 +1,1 @@
+"""``tongbao bench …``: throughput and latency of a real Tongbao, measured from outside."""
