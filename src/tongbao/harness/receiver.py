@@ -1,0 +1,100 @@
+"""Merchants' notify endpoints for a run: ``/notify/{endpoint}`` records every delivery, verifies
+Tongbao's signature, and answers after the endpoint's delay with its status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tongbao.client import ResponseSignatureInvalid, verify_signed
+
+from .threaded_server import LiveServer
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    delay_s: float = 0.0
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Delivery:
+    endpoint: str
+    event_id: str
+    event_type: str
+    data: dict[str, Any]
+    at: float  # time.monotonic() on arrival
+    signed: bool
+
+
+@dataclass
+class Receiver:
+    """``secrets`` (endpoint -> app secret) verify signatures; an endpoint without one is not checked."""
+
+    behaviours: dict[str, Behaviour] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: LiveServer | None = None
+
+    def url(self, endpoint: str = "default") -> str:
+        assert self._server is not None, "start the receiver first"
+        return f"{self._server.url}/notify/{endpoint}"
+
+    def snapshot(self) -> list[Delivery]:
+        with self._lock:
+            return list(self.deliveries)
+
+    def by_event(self) -> dict[str, list[Delivery]]:
+        grouped: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in self.snapshot():
+            grouped[delivery.event_id].append(delivery)
+        return grouped
+
+    async def _handle(self, request: Request) -> Response:
+        endpoint = request.path_params["endpoint"]
+        body = await request.body()
+        secret = self.secrets.get(endpoint)
+        signed = True
+        if secret is not None:
+            try:
+                verify_signed(secret, request.headers, body)
+            except ResponseSignatureInvalid:
+                signed = False
+        try:
+            event = json.loads(body)
+            delivery = Delivery(
+                endpoint,
+                str(event["id"]),
+                str(event["type"]),
+                event.get("data") or {},
+                time.monotonic(),
+                signed,
+            )
+        except (ValueError, KeyError, TypeError):
+            return Response(status_code=400)
+        with self._lock:
+            self.deliveries.append(delivery)
+        behaviour = self.behaviours.get(endpoint, Behaviour())
+        if behaviour.delay_s:
+            await asyncio.sleep(behaviour.delay_s)
+        return Response(status_code=behaviour.status)
+
+    def start(self) -> Receiver:
+        app = Starlette(routes=[Route("/notify/{endpoint}", self._handle, methods=["POST"])])
+        self._server = LiveServer(app).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
