@@ -54,18 +54,28 @@ class OperationFailed(Exception):
 Operation = Callable[[int], Awaitable[None]]
 
 
-async def run_round(operation: Operation, concurrency: int, duration_s: float, max_count: int) -> Round:
+async def run_round(
+    operation: Operation,
+    concurrency: int,
+    duration_s: float,
+    max_count: int,
+    rate_per_s: float | None = None,
+) -> Round:
     """Runs ``operation(sequence_number)`` from ``concurrency`` clients until ``duration_s`` has
-    passed or ``max_count`` operations have started; only successes count toward the latencies."""
+    passed or ``max_count`` operations have started; only successes count toward the latencies.
+    With ``rate_per_s`` the operations start on a schedule (open loop) instead of back to back."""
     result = Round(concurrency)
     started = 0
     deadline = time.monotonic() + duration_s
+    origin = time.monotonic()
 
     async def client() -> None:
         nonlocal started
         while started < max_count and time.monotonic() < deadline:
             number = started
             started += 1
+            if rate_per_s:
+                await asyncio.sleep(max(0.0, origin + number / rate_per_s - time.monotonic()))
             begin = time.perf_counter()
             try:
                 await operation(number)

@@ -20,10 +20,14 @@ class SignedClient:
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.http = httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0)
 
-    async def post(self, path: str, payload: Any, expect: int = 201) -> dict[str, Any]:
+    async def post(
+        self, path: str, payload: Any, expect: int = 201, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         body = encode_json(payload)
         headers = sign_request(self.app_id, self.app_secret, "POST", path, body, timestamp=int(time.time()))
         headers["Content-Type"] = "application/json"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self.http.post(path, content=body, headers=headers)
         except httpx.TimeoutException as exc:

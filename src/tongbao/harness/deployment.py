@@ -91,7 +91,7 @@ class Deployment:
             )
         ports = [free_port() for _ in range(self.layout.api_processes)]
         # Channels call back the first API process; the others share the load of merchants' calls.
-        public = f"http://127.0.0.1:{ports[0]}"
+        public = f"http://127.0.0.1:{ports[0]}" if ports else ""
         for number, port in enumerate(ports):
             args = ["serve", "--port", str(port)]
             if self.layout.api_workers > 1:
@@ -137,12 +137,17 @@ class Deployment:
 
     def settings(self) -> Settings:
         return Settings(
-            database_url=self.database_url, master_key=self.master_key_text, data_dir=self.workdir / "data"
+            database_url=self.database_url,
+            master_key=self.master_key_text,
+            data_dir=self.workdir / "data",
+            public_base_url=self.base_url if self.apis else "",
         )
 
+    def master_key(self) -> MasterKey:
+        return MasterKey(decode_master_key(self.master_key_text), "environment")
+
     def container(self) -> Container:
-        key = MasterKey(decode_master_key(self.master_key_text), "environment")
-        return build_container(self.settings(), key)
+        return build_container(self.settings(), self.master_key())
 
     async def _seed(self) -> Tenant:
         c = self.container()
