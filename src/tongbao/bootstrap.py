@@ -29,6 +29,7 @@ from tongbao.refunds.opening import SyncRefund
 from tongbao.refunds.submission import sync_refund
 from tongbao.security.master_key import MasterKey
 from tongbao.security.secretbox import SecretBox
+from tongbao.ttl_cache import TtlCache
 
 
 def event_handlers() -> EventHandlers:
@@ -50,6 +51,7 @@ def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock |
         channels=ChannelRegistry(secrets, clock, timeout_s=settings.channel_timeout_s),
         endpoints=EndpointPool(settings.notify_per_endpoint, settings.notify_timeout_s),
         clock=clock,
+        callers=TtlCache(settings.caller_cache_s),
     )
 
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     # Merchant API request signing.
     signature_window_s: int = Field(default=300, ge=30, le=900)
     nonce_ttl_s: int = Field(default=900, ge=60, le=86_400)
+    # How long a process keeps an authenticated app (its merchant, its live secrets) before reading
+    # it again: disabling an app or suspending a merchant reaches every other process within it.
+    caller_cache_s: float = Field(default=2.0, ge=0, le=60)
     idempotency_ttl_s: int = Field(default=86_400, ge=3_600, le=7 * 86_400)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 

@@ -7,6 +7,7 @@ it down, so nothing below reaches the database or the network through a module-l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from tongbao.config import Settings
 from tongbao.db.uow import UnitOfWork
 from tongbao.notify.endpoints import EndpointPool
 from tongbao.security.secretbox import SecretBox
+from tongbao.ttl_cache import TtlCache
 
 
 @dataclass
@@ -28,6 +30,8 @@ class Container:
     channels: ChannelRegistry
     endpoints: EndpointPool
     clock: Clock = field(default_factory=SystemClock)
+    # Authenticated callers by app id (merchants.app_service), for settings.caller_cache_s.
+    callers: TtlCache[str, Any] = field(default_factory=lambda: TtlCache(0))
 
     async def aclose(self) -> None:
         await self.channels.aclose()

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Body, Query, Response
 
 from tongbao.api.deps import CallerDep, ContainerDep
 from tongbao.api.payment_schemas import PaymentPublic, PaymentsPublic
-from tongbao.api.payment_views import list_payments, payment_view, payment_view_by_out_trade_no
+from tongbao.api.payment_views import (
+    fresh_payment_view,
+    list_payments,
+    payment_view,
+    payment_view_by_out_trade_no,
+)
 from tongbao.merchants.pagination import WindowDep
 from tongbao.payments.closing import close_payment
 from tongbao.payments.domain import PaymentStatus
@@ -28,10 +33,12 @@ async def create_payment(
     c: ContainerDep, caller: CallerDep, body: Annotated[PaymentCreate, Body()], response: Response
 ) -> dict[str, Any]:
     """Creates a payment; the same out_trade_no with the same parameters returns it again (200)."""
-    payment_id, created = await PaymentService(c).create(caller, body)
-    if not created:
+    opened = await PaymentService(c).open(caller, body)
+    if not opened.created:
         response.status_code = 200
-    return await payment_view(c, payment_id)
+    if opened.written is not None:
+        return fresh_payment_view(c, *opened.written)
+    return await payment_view(c, opened.payment_id)
 
 
 @router.get("", response_model=PaymentPublic | PaymentsPublic)

@@ -13,7 +13,7 @@ from tongbao.errors import NotFound
 from tongbao.merchants.app_service import Caller
 from tongbao.merchants.pagination import Cursor, Window, newest_first, page_body, take
 from tongbao.payments.domain import PaymentStatus
-from tongbao.payments.models import Payment
+from tongbao.payments.models import Payment, PaymentAttempt
 from tongbao.payments.service import PaymentService
 from tongbao.payments.store import attempts_of, load_payment
 from tongbao.payments.views import payment_public
@@ -27,6 +27,14 @@ async def payment_view(c: Container, payment_id: str, merchant_id: str | None = 
         refunds, refundable = await refunds_part(tx, payment)
     action = PaymentService(c).action_of(payment, attempts)
     return payment_public(payment, attempts, action, refunds, refundable=refundable)
+
+
+def fresh_payment_view(c: Container, payment: Payment, attempts: list[PaymentAttempt]) -> dict[str, Any]:
+    """A payment just created, from what its creation wrote: nothing is captured or refunded yet,
+    so there is nothing more to read."""
+    assert payment.captured_attempt_id is None
+    action = PaymentService(c).action_of(payment, attempts)
+    return payment_public(payment, attempts, action, [], refundable=0)
 
 
 async def payment_view_by_out_trade_no(c: Container, app_id: str, out_trade_no: str) -> dict[str, Any]:

@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import and_, false, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
+from tongbao.db.upsert import insert_for
 from tongbao.ids import new_id
 from tongbao.jobs.models import Job
 
@@ -64,10 +63,11 @@ async def enqueue(
     # statement: the unique key decides, also against a concurrent transaction inserting the same
     # key, and a duplicate inserts nothing (no check before, no savepoint).
     await tx.flush()
-    dialect = tx.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     added = await tx.scalar(
-        insert(Job).values(**values).on_conflict_do_nothing(index_elements=[Job.dedupe_key]).returning(Job.id)
+        insert_for(tx, Job)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[Job.dedupe_key])
+        .returning(Job.id)
     )
     return added is not None
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from tongbao.merchants.domain.apps import (
 from tongbao.merchants.merchant_service import Page, load_merchant
 from tongbao.merchants.models import App, AppSecret, Merchant
 from tongbao.merchants.patching import changes, refuse_nulls
+from tongbao.ttl_cache import invalidate
 
 SECRET_PREFIX = "tbs_"  # noqa: S105 - a prefix that makes leaked secrets recognisable
 
@@ -178,9 +179,13 @@ class AppService:
             await tx.commit()
         return AppWithSecret(app, plain, until)
 
-    async def caller(self, app_id: str) -> Caller | None:
-        """The app, its merchant and its live secrets, for request authentication."""
+    async def caller(self, app_id: str, *, fresh: bool = False) -> Caller | None:
+        """The app, its merchant and its live secrets, for request authentication: from this
+        process's cache unless ``fresh`` (kept for ``caller_cache_s``, never past a secret's end)."""
         now = self.c.clock.now()
+        cached = None if fresh else self.c.callers.get(app_id, now)
+        if cached is not None:
+            return cast(Caller, cached)
         async with self.c.uow() as tx:
             app = await tx.scalar(select(App).where(App.id == app_id))
             if app is None:
@@ -188,7 +193,10 @@ class AppService:
             merchant = await load_merchant(tx, app.merchant_id)
             rows = await self._live_secrets(tx, app_id, now)
         plain = [self.c.secrets.open(r.secret_ciphertext, secret_context(r.id)) for r in rows]
-        return Caller(app, merchant, plain)
+        caller = Caller(app, merchant, plain)
+        ends = [r.expires_at for r in rows if r.expires_at is not None]
+        self.c.callers.put(app_id, caller, now, min(ends) if ends else None)
+        return caller
 
     @staticmethod
     async def _live_secrets(tx: AsyncSession, app_id: str, now: datetime) -> list[AppSecret]:
@@ -200,3 +208,13 @@ class AppService:
             .order_by(AppSecret.created_at.desc(), AppSecret.id.desc())
         )
         return list((await tx.scalars(stmt)).all())
+
+
+def _forget_callers(*_: object) -> None:
+    invalidate()
+
+
+# A write of an app, a secret or a merchant in this process ends every cached caller at once.
+for _model in (App, AppSecret, Merchant):
+    for _change in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _change, _forget_callers)

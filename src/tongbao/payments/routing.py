@@ -4,15 +4,16 @@ The merchant's own enabled account on the method's channel is preferred (money g
 the merchant); otherwise the account bound to the merchant for that channel (usually the
 platform's shared one). An account is skipped when the payment is over its single-payment limit
 or would take it over its daily limit (pending and succeeded attempts of the Beijing business day).
-Candidate accounts are locked while the choice is made, so two payments cannot both squeeze
-under the same daily limit.
+Candidate accounts with a daily limit are locked while the choice is made, so two payments cannot
+both squeeze under the same limit; an account without one is not locked, so that payments through
+the platform's busiest shared account do not queue behind each other.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.channels.kinds import Method
@@ -32,28 +33,22 @@ def business_day_start(now: datetime) -> datetime:
 
 
 async def _candidates(tx: AsyncSession, merchant: Merchant, method: Method) -> list[ChannelAccount]:
+    """The merchant's own enabled accounts on the channel (by id), then the bound one: one query."""
     channel = method.channel.value
-    own = list(
-        await tx.scalars(
-            select(ChannelAccount)
-            .where(
-                ChannelAccount.merchant_id == merchant.id,
-                ChannelAccount.channel == channel,
-                ChannelAccount.mode == AccountMode.OWN.value,
-                ChannelAccount.enabled.is_(True),
-            )
-            .order_by(ChannelAccount.id)
+    bound = (
+        select(MerchantChannelBinding.channel_account_id)
+        .where(MerchantChannelBinding.merchant_id == merchant.id, MerchantChannelBinding.channel == channel)
+        .scalar_subquery()
+    )
+    own = and_(ChannelAccount.merchant_id == merchant.id, ChannelAccount.mode == AccountMode.OWN.value)
+    rows = await tx.scalars(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel,
+            ChannelAccount.enabled.is_(True),
+            or_(own, ChannelAccount.id == bound),
         )
     )
-    binding = await tx.scalar(
-        select(MerchantChannelBinding).where(
-            MerchantChannelBinding.merchant_id == merchant.id, MerchantChannelBinding.channel == channel
-        )
-    )
-    bound = None if binding is None else await tx.get(ChannelAccount, binding.channel_account_id)
-    if bound is not None and bound.enabled and bound.id not in {a.id for a in own}:
-        own.append(bound)
-    return own
+    return sorted(rows, key=lambda a: (a.merchant_id != merchant.id or a.mode != AccountMode.OWN.value, a.id))
 
 
 async def _taken_today(tx: AsyncSession, account: ChannelAccount, now: datetime) -> int:
@@ -82,7 +77,9 @@ async def account_for(
             param="method",
         )
     # Row locks in id order, the order every payment takes them in; then the choice in preference order.
-    await lock_rows(tx, Rank.CHANNEL_ACCOUNT, ChannelAccount, (a.id for a in candidates))
+    limited = [a.id for a in candidates if a.daily_max_amount is not None]
+    if limited:
+        await lock_rows(tx, Rank.CHANNEL_ACCOUNT, ChannelAccount, limited)
     for account in candidates:
         if account.single_max_amount is not None and amount > account.single_max_amount:
             continue

@@ -7,9 +7,11 @@ crash in between leaves a pending attempt that the janitor's query resolves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +36,14 @@ from tongbao.payments.requests import NewPayment, method_of, new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.store import attempts_of, load_payment, lock_attempt
+
+
+@dataclass(frozen=True)
+class Opened:
+    payment_id: str
+    created: bool
+    # The payment and attempts as written, when nothing else can have changed them since.
+    written: tuple[Payment, list[PaymentAttempt]] | None = None
 
 
 async def _earlier(tx: AsyncSession, app_id: str, number: str, fingerprint: str) -> str | None:
@@ -65,6 +75,12 @@ class PaymentService:
     async def create(self, caller: Caller, request: PaymentCreate) -> tuple[str, bool]:
         """Returns the payment's id and whether it was created now (False: the same request came
         before)."""
+        opened = await self.open(caller, request)
+        return opened.payment_id, opened.created
+
+    async def open(self, caller: Caller, request: PaymentCreate) -> Opened:
+        """Creates the payment (or finds the one the same request made) and opens its attempt at
+        the channel; what it wrote comes back when it still is the whole truth."""
         new = new_payment(request)
         now = self.c.clock.now()
         merchant = caller.merchant
@@ -89,11 +105,13 @@ class PaymentService:
                 else:
                     await tx.commit()
         if existing is not None:
-            return existing, False
+            return Opened(existing, created=False)
         assert payment is not None
-        if attempt is not None and account is not None:
-            await self._open_at_channel(payment, attempt, account, auth_code=new.auth_code)
-        return payment.id, True
+        if attempt is None or account is None:
+            return Opened(payment.id, created=True, written=(payment, []))
+        if await self._open_at_channel(payment, attempt, account, auth_code=new.auth_code):
+            return Opened(payment.id, created=True, written=(payment, [attempt]))
+        return Opened(payment.id, created=True)
 
     async def _insert(
         self, tx: AsyncSession, caller: Caller, new: NewPayment, fingerprint: str, now: datetime
@@ -120,6 +138,10 @@ class PaymentService:
             extra=new.metadata,
             fingerprint=fingerprint,
             expires_at=expires_at,
+            # Known before the INSERT, so that it is not an UPDATE after it.
+            channel=account.channel if account else None,
+            channel_account_id=account.id if account else None,
+            account_mode=account.mode if account else None,
             created_at=now,
             updated_at=now,
         )
@@ -156,9 +178,10 @@ class PaymentService:
             updated_at=now,
         )
         tx.add(attempt)
-        payment.channel = account.channel
-        payment.channel_account_id = account.id
-        payment.account_mode = account.mode
+        if payment.channel_account_id != account.id:  # the cashier's pick of a method
+            payment.channel = account.channel
+            payment.channel_account_id = account.id
+            payment.account_mode = account.mode
         # The janitor: asks the channel about this attempt unless a callback settles it first.
         first_query = domain.next_query_at(now, 0, payment.expires_at) or payment.expires_at
         await schedule(tx, QueryAttempt(attempt.id), now=now, run_at=first_query)
@@ -172,7 +195,8 @@ class PaymentService:
         account: ChannelAccount,
         *,
         auth_code: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """True if what it wrote is all that changed (the attempt in hand is then current)."""
         adapter = self.c.channels.adapter(account.adapter_config())
         order = OrderRequest(
             order_no=attempt.id,
@@ -195,14 +219,30 @@ class PaymentService:
         try:
             if auth_code is not None:
                 await charge_barcode(self.c, adapter, order)
-                return
+                return False
             opened = await adapter.create(order)
             action = {"type": opened.type, **opened.data}
         except ChannelUnknownOutcome as exc:
             error = f"{exc.code}: {exc.message}"[:500]  # the janitor's query will tell
         except ChannelRejected as exc:
             error, failed = f"{exc.code}: {exc.message}"[:500], True
+        if not failed and await retrying(lambda: self._note_opening(attempt.id, action, error)):
+            attempt.action, attempt.last_error = action, error
+            return True
         await retrying(lambda: self._record_opening(payment.id, attempt.id, action, error, failed=failed))
+        return False
+
+    async def _note_opening(self, attempt_id: str, action: dict[str, Any] | None, error: str | None) -> bool:
+        """The channel's answer on a still-pending attempt, in one statement: no state moves, so no
+        lock of the payment is needed; a callback that settled the attempt first wins (False)."""
+        async with self.c.uow() as tx:
+            result = await tx.execute(
+                update(PaymentAttempt)
+                .where(PaymentAttempt.id == attempt_id, PaymentAttempt.status == AttemptStatus.PENDING.value)
+                .values(action=action, last_error=error, updated_at=self.c.clock.now())
+            )
+            await tx.commit()
+        return bool(getattr(result, "rowcount", 0))
 
     async def _record_opening(
         self,

@@ -11,10 +11,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 
 from tongbao.container import Container
+from tongbao.db.upsert import insert_for
 from tongbao.errors import Conflict, InvalidRequest
 from tongbao.security.models import IdempotencyRecord
 
@@ -44,29 +44,28 @@ def check_key(key: str) -> str:
 async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse | None:
     """Claims the key (None: go ahead), or returns the first answer, or refuses."""
     now = c.clock.now()
-    record = IdempotencyRecord(
-        app_id=app_id,
-        key=key,
-        request_sha256=fingerprint,
-        status_code=None,
-        response_body=None,
-        created_at=now,
-        expires_at=now + timedelta(seconds=c.settings.idempotency_ttl_s),
-    )
+    fields = {
+        "request_sha256": fingerprint,
+        "status_code": None,
+        "response_body": None,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=c.settings.idempotency_ttl_s),
+    }
     async with c.uow() as tx:
-        await tx.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.app_id == app_id,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.expires_at <= now,
+        # One statement: a record whose time is up is taken over, a live one wins.
+        claimed = await tx.scalar(
+            insert_for(tx, IdempotencyRecord)
+            .values(app_id=app_id, key=key, **fields)
+            .on_conflict_do_update(
+                index_elements=[IdempotencyRecord.app_id, IdempotencyRecord.key],
+                set_=fields,
+                where=IdempotencyRecord.expires_at <= now,
             )
+            .returning(IdempotencyRecord.app_id)
         )
-        tx.add(record)
-        try:
-            await tx.commit()
-            return None
-        except IntegrityError:
-            await tx.rollback()
+        await tx.commit()
+    if claimed is not None:
+        return None
     async with c.uow() as tx:
         existing = await tx.scalar(
             select(IdempotencyRecord).where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)
@@ -90,11 +89,12 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
 
 async def finish(c: Container, app_id: str, key: str, response: StoredResponse) -> None:
     async with c.uow() as tx:
-        record = await tx.get(IdempotencyRecord, (app_id, key))
-        if record is not None:
-            record.status_code = response.status_code
-            record.response_body = response.body
-            await tx.commit()
+        await tx.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)
+            .values(status_code=response.status_code, response_body=response.body)
+        )
+        await tx.commit()
 
 
 async def abandon(c: Container, app_id: str, key: str) -> None:

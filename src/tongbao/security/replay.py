@@ -5,31 +5,33 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 
 from tongbao.container import Container
+from tongbao.db.upsert import insert_for
 from tongbao.errors import Unauthorized
 from tongbao.security.models import RequestNonce
 
 
 async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
     now = c.clock.now()
+    expires_at = now + timedelta(seconds=c.settings.nonce_ttl_s)
     async with c.uow() as tx:
-        # A row whose time is up no longer protects anything: the timestamp window refuses it first.
-        await tx.execute(
-            delete(RequestNonce).where(
-                RequestNonce.app_id == app_id, RequestNonce.nonce == nonce, RequestNonce.expires_at <= now
+        # One statement: the key decides. A row whose time is up no longer protects anything (the
+        # timestamp window refuses it first), so it is taken over; a live one answers nothing.
+        stmt = (
+            insert_for(tx, RequestNonce)
+            .values(app_id=app_id, nonce=nonce, expires_at=expires_at)
+            .on_conflict_do_update(
+                index_elements=[RequestNonce.app_id, RequestNonce.nonce],
+                set_={"expires_at": expires_at},
+                where=RequestNonce.expires_at <= now,
             )
+            .returning(RequestNonce.app_id)
         )
-        tx.add(
-            RequestNonce(
-                app_id=app_id, nonce=nonce, expires_at=now + timedelta(seconds=c.settings.nonce_ttl_s)
-            )
-        )
-        try:
-            await tx.commit()
-        except IntegrityError as exc:
-            raise Unauthorized("this nonce was already used", code="replayed_request", param="nonce") from exc
+        taken = await tx.scalar(stmt)
+        await tx.commit()
+    if taken is None:
+        raise Unauthorized("this nonce was already used", code="replayed_request", param="nonce")
 
 
 async def purge_nonces(c: Container, before: datetime | None = None) -> int:

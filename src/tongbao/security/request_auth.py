@@ -72,7 +72,14 @@ async def authenticate(
         raise Unauthorized(f"no app {auth.app_id}", code="app_unknown", param="app_id")
 
     message = signing.request_message(method, path_and_query, auth.timestamp, auth.nonce, body)
-    secret = _proved_secret(caller, auth, message)
+    try:
+        secret = _proved_secret(caller, auth, message)
+    except Unauthorized:
+        # A secret rotated or a key registered in another process since this one cached the app.
+        caller = await AppService(c).caller(auth.app_id, fresh=True)
+        if caller is None:
+            raise
+        secret = _proved_secret(caller, auth, message)
 
     await consume_nonce(c, auth.app_id, auth.nonce)
 
