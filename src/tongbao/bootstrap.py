@@ -14,7 +14,7 @@ from tongbao.channels.registry import ChannelRegistry
 from tongbao.clock import Clock, SystemClock
 from tongbao.config import Settings
 from tongbao.container import Container
-from tongbao.db.engine import make_engine, make_sessionmaker
+from tongbao.db.engine import engine_for, make_sessionmaker
 from tongbao.db.uow import EventHandlers, UnitOfWork
 from tongbao.jobs.housekeeping import Housekeeping, housekeeping
 from tongbao.jobs.payloads import JobPayload
@@ -39,7 +39,7 @@ def event_handlers() -> EventHandlers:
 
 
 def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock | None = None) -> Container:
-    engine = make_engine(settings.resolved_database_url())
+    engine = engine_for(settings)
     clock = clock or SystemClock()
     secrets = SecretBox(master_key.key)
     return Container(

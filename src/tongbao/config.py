@@ -18,6 +18,18 @@ class Settings(BaseSettings):
     # 32 bytes, urlsafe base64. Required outside the demo.
     master_key: str = ""
 
+    # PostgreSQL connections, per process (SQLite keeps SQLAlchemy's defaults): each API and worker
+    # process holds up to db_pool_size + db_max_overflow, so the database sees at most that times
+    # the number of processes (docs/operations.md). A request waits db_pool_timeout_s for a free
+    # connection, then fails.
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=10, ge=0, le=100)
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=300)
+    # Prepared statements kept per connection by the driver. Turn off behind a pooler that hands
+    # one client's transactions to different server connections (PgBouncer in transaction mode
+    # without max_prepared_statements): a statement prepared on one is unknown on the next.
+    db_statement_cache: bool = True
+
     # Merchant API request signing.
     signature_window_s: int = Field(default=300, ge=30, le=900)
     nonce_ttl_s: int = Field(default=900, ge=60, le=86_400)
@@ -43,8 +55,8 @@ class Settings(BaseSettings):
     # Outbound calls: to the channels, and to merchants' notify URLs.
     channel_timeout_s: float = Field(default=10.0, gt=0, le=60)
     notify_timeout_s: float = Field(default=10.0, gt=0, le=60)
-    # At most this many deliveries run at once to one merchant endpoint, so a slow one holds
-    # only its own share of the worker.
+    # At most this many deliveries run at once to one merchant endpoint from one worker process,
+    # so a slow one holds only its own share of the worker (K workers: up to K times this).
     notify_per_endpoint: int = Field(default=4, ge=1, le=64)
     # How many past-due payments one expiry sweep queues (it runs every 30 s).
     expiry_sweep_batch: int = Field(default=200, ge=1, le=10_000)

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tongbao.api.app import create_app
 from tongbao.bootstrap import build_container, build_worker
-from tongbao.cli import bench, manage, sim
+from tongbao.cli import asgi, bench, manage, sim
 from tongbao.cli.runtime import (
     console,
     err,
@@ -25,8 +25,10 @@ from tongbao.cli.runtime import (
     require_schema_at_head,
     run_with_container,
 )
+from tongbao.config import Settings
 from tongbao.container import Container
 from tongbao.db import migrate
+from tongbao.db.engine import PoolOptions, engine_for
 from tongbao.demo.registration import DemoSimulators
 from tongbao.demo.seed import DemoState, previous_admin_token, seed_demo, write_demo_file
 from tongbao.demo.shop import demo_shop_router
@@ -61,10 +63,16 @@ def serve(
     ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(help="API processes sharing the port (more than 1: PostgreSQL only).", min=1, max=64),
+    ] = 1,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Run the HTTP API (and, with --demo, everything else in the same process)."""
     settings = load_settings(data_dir)
+    if workers > 1:
+        _refuse_several_processes(settings, demo=demo)
     if demo:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         key = master_key(settings, demo=True)
@@ -96,9 +104,41 @@ def serve(
         write_demo_file(demo_file, state)
         extra.append(demo_shop_router(base_url, state.app_id, state.app_secret))
         _print_demo(state, demo_file)
+    if workers > 1:
+        # Each process builds its own container from the environment (tongbao/cli/asgi.py).
+        asgi.hand_down(settings)
+        uvicorn.run(
+            asgi.FACTORY,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+        )
+        return
     container = build_container(settings, key)
-    asgi = create_app(container, own_container=True, run_worker=demo, simulators=simulators, routers=extra)
-    uvicorn.run(asgi, host=host, port=port, log_level="info", proxy_headers=True)
+    api = create_app(container, own_container=True, run_worker=demo, simulators=simulators, routers=extra)
+    uvicorn.run(api, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def _refuse_several_processes(settings: Settings, *, demo: bool) -> None:
+    if demo:
+        err.print(
+            "[bold red]Refusing to start:[/] --demo runs the worker and the channel simulators inside "
+            "the server process, with their state in memory, so it is one process. For several API "
+            "processes run `tongbao serve --workers N` on PostgreSQL, with `tongbao worker` and "
+            "`tongbao sim …` beside it."
+        )
+        raise typer.Exit(2)
+    if not settings.resolved_database_url().startswith("postgresql"):
+        err.print(
+            "[bold red]Refusing to start:[/] --workers above 1 needs PostgreSQL. SQLite lets one "
+            "writer in at a time, so several processes on one file queue on its write lock instead "
+            "of working side by side. Set TONGBAO_DATABASE_URL=postgresql+asyncpg://…, or run one "
+            "process."
+        )
+        raise typer.Exit(2)
 
 
 def _print_demo(state: DemoState, demo_file: Path) -> None:
@@ -187,19 +227,17 @@ def db_upgrade(
     settings = load_settings(data_dir)
     if settings.resolved_database_url().startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.resolved_database_url(), revision)
+    migrate.upgrade(settings.resolved_database_url(), revision, PoolOptions.from_settings(settings))
     console.print(f"Database at revision {revision if revision != 'head' else migrate.head_revision()}.")
 
 
 @db_app.command("current")
 def db_current(data_dir: DataDirOpt = None) -> None:
     """Show the database's revision and the newest this Tongbao knows."""
-    from tongbao.db.engine import make_engine
-
     settings = load_settings(data_dir)
 
     async def current() -> str | None:
-        engine = make_engine(settings.resolved_database_url())
+        engine = engine_for(settings)
         try:
             return await migrate.current_revision(engine)
         finally:

@@ -20,7 +20,7 @@ from tongbao.cli.log_writer import BackgroundLogWriter
 from tongbao.config import Settings
 from tongbao.container import Container
 from tongbao.db import migrate
-from tongbao.db.engine import make_engine
+from tongbao.db.engine import engine_for
 from tongbao.security.master_key import MasterKey, MasterKeyMissing, load_master_key
 from tongbao.security.redaction import redact_secrets, remember_process_secret
 from tongbao.security.secretbox import MasterKeyInvalid
@@ -101,7 +101,7 @@ def require_schema_at_head(settings: Settings) -> None:
         finally:
             await engine.dispose()
 
-    current = asyncio.run(check(make_engine(settings.resolved_database_url())))
+    current = asyncio.run(check(engine_for(settings)))
     head = migrate.head_revision()
     if current != head:
         err.print(

@@ -9,12 +9,15 @@ concurrent writers apart (see ``_become_writer``).
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from tongbao.config import Settings
 from tongbao.db.uow import EventedSession
 
 # Statements that never write; anything else (INSERT, UPDATE, DELETE, SAVEPOINT, WITH, DDL) is
@@ -23,16 +26,66 @@ _READS: Final = ("SELECT", "PRAGMA", "EXPLAIN")
 _WRITING: Final = "tongbao_writing"  # in the connection's info: None outside a transaction
 
 
-def make_engine(url: str) -> AsyncEngine:
+@dataclass(frozen=True)
+class PoolOptions:
+    """One process's pool of PostgreSQL connections (``Settings.db_*``)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_s: float = 30.0
+    statement_cache: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolOptions:
+        return cls(
+            size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            timeout_s=settings.db_pool_timeout_s,
+            statement_cache=settings.db_statement_cache,
+        )
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine of one process, with the pool its settings ask for."""
+    return make_engine(settings.resolved_database_url(), PoolOptions.from_settings(settings))
+
+
+def make_engine(url: str, pool: PoolOptions | None = None) -> AsyncEngine:
+    pool = pool or PoolOptions()
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     if url.startswith("postgresql"):
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=pool.size,
+            max_overflow=pool.max_overflow,
+            pool_timeout=pool.timeout_s,
+            pool_pre_ping=True,
+        )
+        if not pool.statement_cache:
+            kwargs["connect_args"] = _without_statement_cache()
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _tune_sqlite(engine)
     return engine
+
+
+def _without_statement_cache() -> dict[str, Any]:
+    """asyncpg's and SQLAlchemy's statement caches off, and every statement named afresh.
+
+    Behind PgBouncer in transaction mode, consecutive transactions of one connection may run on
+    different server connections, where a cached statement does not exist, or where another
+    client's statement already holds asyncpg's next sequential name.
+    """
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _statement_name,
+    }
+
+
+def _statement_name() -> str:
+    return f"__tongbao_{uuid.uuid4().hex}__"
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -10,18 +10,22 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tongbao.db.engine import PoolOptions
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, pool: PoolOptions | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["url"] = url
+    cfg.attributes["pool"] = pool
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", pool: PoolOptions | None = None) -> None:
+    """``pool`` shapes the connection as the processes' own (e.g. behind PgBouncer)."""
+    command.upgrade(alembic_config(url, pool), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

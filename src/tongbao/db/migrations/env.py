@@ -25,7 +25,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = make_engine(config.attributes["url"])
+    engine = make_engine(config.attributes["url"], config.attributes.get("pool"))
     try:
         async with engine.connect() as conn:
             await conn.run_sync(_run)
