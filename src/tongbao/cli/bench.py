@@ -2,12 +2,120 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+from tongbao.bench import e2e, notify
+from tongbao.bench.report import emit
+from tongbao.channels.kinds import Channel
+from tongbao.harness.deployment import Layout
 
 bench_app = typer.Typer(
     help="Benchmarks against a real Tongbao: its own processes on TONGBAO_DATABASE_URL, or --base-url.",
     no_args_is_help=True,
 )
+console = Console()
+
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="One JSON object with every figure, instead of tables.")
+]
+DurationOpt = Annotated[
+    float, typer.Option("--duration", help="Seconds per round, at most.", min=0.5, max=600)
+]
+ApiProcessesOpt = Annotated[
+    int, typer.Option("--api-processes", help="`tongbao serve` processes (own ports).", min=1, max=16)
+]
+ApiWorkersOpt = Annotated[
+    int, typer.Option("--api-workers", help="`--workers` for each serve process.", min=1, max=16)
+]
+JobWorkersOpt = Annotated[
+    int, typer.Option("--job-workers", help="`tongbao worker` processes.", min=1, max=16)
+]
+
+
+def _concurrencies(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise typer.BadParameter("a comma-separated list of client counts, e.g. 8,32") from None
+    if not values or any(not 1 <= v <= 1_000 for v in values):
+        raise typer.BadParameter("each client count is 1 … 1000")
+    return values
+
+
+def _demo_credentials(data_dir: Path) -> tuple[str, str]:
+    demo = json.loads((data_dir / "demo.json").read_text())
+    return str(demo["app_id"]), str(demo["app_secret"])
+
+
+# Typer reads a command's options from its signature, so a command with many options has as many
+# parameters; they are keyword-only, which is what the argument rules ask for.
+@bench_app.command("e2e")
+def bench_e2e(  # noqa: PLR0913
+    *,
+    concurrency: Annotated[str, typer.Option(help="Concurrent clients per round, e.g. 8,32.")] = "8,32",
+    duration: DurationOpt = 10.0,
+    max_payments: Annotated[int, typer.Option(help="Payments per round, at most.", min=1)] = 2_000,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a round's last notifications.")] = 30.0,
+    api_processes: ApiProcessesOpt = 1,
+    api_workers: ApiWorkersOpt = 1,
+    job_workers: JobWorkersOpt = 1,
+    base_url: Annotated[
+        str | None, typer.Option(help="A running Tongbao to load instead (its simulators included).")
+    ] = None,
+    simulator_url: Annotated[
+        str | None,
+        typer.Option(help="With --base-url: its WeChat Pay simulator (default BASE/sim/wechatpay)."),
+    ] = None,
+    app_id: Annotated[str | None, typer.Option(help="With --base-url: the app to pay as.")] = None,
+    app_secret: Annotated[str | None, typer.Option(help="With --base-url: that app's secret.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="With --base-url: take the app from DATA_DIR/demo.json.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Payments per second created, paid and notified, with p50/p99 from paying to the notification."""
+    options = e2e.Options(_concurrencies(concurrency), duration, max_payments, wait)
+    if base_url is None:
+        layout = Layout(api_processes=api_processes, api_workers=api_workers, job_workers=job_workers)
+        rounds, setup = e2e.run_local(layout, options)
+    else:
+        if app_id is None or app_secret is None:
+            if data_dir is None:
+                raise typer.BadParameter("--base-url needs --app-id and --app-secret, or --data-dir")
+            app_id, app_secret = _demo_credentials(data_dir)
+        base = base_url.rstrip("/")
+        sim = simulator_url or f"{base}/sim/{Channel.WECHATPAY.value}"
+        rounds, setup = e2e.run_against(e2e.Target([base], sim, app_id, app_secret), options)
+    title = f"bench e2e ({setup.get('database', base_url)})"
+    emit(console, as_json, e2e.summary(rounds, setup), [e2e.table(rounds, title)])
+
+
+@bench_app.command("notify")
+def bench_notify(
+    *,
+    endpoints: Annotated[
+        int, typer.Option(help="Merchant endpoints, each its own merchant and port.", min=2)
+    ] = 30,
+    degraded_share: Annotated[
+        float, typer.Option(help="Share of endpoints slow (2 s), hanging or refusing.", min=0, max=0.5)
+    ] = 0.1,
+    rate: Annotated[float, typer.Option(help="Notifications written per second.", min=1, max=5_000)] = 100.0,
+    duration: DurationOpt = 10.0,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a run's last healthy deliveries.")] = 30.0,
+    job_workers: JobWorkersOpt = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Notifications per second, and healthy endpoints' p99 with and without a tenth slow or dead."""
+    options = notify.Options(endpoints, degraded_share, rate, duration, wait)
+    layout = Layout(api_processes=1, job_workers=job_workers, channels=())
+    runs, setup = notify.run_local(layout, options)
+    title = f"bench notify ({setup['database']}, {endpoints} endpoints, {rate:.0f}/s offered)"
+    emit(console, as_json, notify.summary(runs, setup), [notify.table(runs, title)])
 
 
 def register(app: typer.Typer) -> None:
