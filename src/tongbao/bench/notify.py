@@ -294,6 +294,8 @@ def run_local(layout: Layout, options: Options) -> tuple[list[RunFigures], dict[
                 kind = DEGRADED_KINDS[degraded_at[number] % 3] if number in degraded_at else Kind.HEALTHY
                 endpoints.append(Endpoint(name, tenant, receiver.url(name), kind))
             runs = asyncio.run(measure(deployment, receiver, endpoints, options))
+            # Before the workers stop: their deliveries to the hanging endpoint end at once.
+            receiver.stop()
             setup = {
                 "database": database_kind(deployment.database_url),
                 "job_workers": layout.job_workers,

@@ -107,11 +107,12 @@ def bench_notify(
     rate: Annotated[float, typer.Option(help="Notifications written per second.", min=1, max=5_000)] = 100.0,
     duration: DurationOpt = 10.0,
     wait: Annotated[float, typer.Option(help="Seconds to wait for a run's last healthy deliveries.")] = 30.0,
+    warmup: Annotated[float, typer.Option(help="Seconds of unmeasured load first.", min=0, max=60)] = 2.0,
     job_workers: JobWorkersOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Notifications per second, and healthy endpoints' p99 with and without a tenth slow or dead."""
-    options = notify.Options(endpoints, degraded_share, rate, duration, wait)
+    options = notify.Options(endpoints, degraded_share, rate, duration, wait, warmup_s=warmup)
     layout = Layout(api_processes=1, job_workers=job_workers, channels=())
     runs, setup = notify.run_local(layout, options)
     title = f"bench notify ({setup['database']}, {endpoints} endpoints, {rate:.0f}/s offered)"

@@ -113,6 +113,7 @@ class Receiver:
         if self._server is not None:
             self._server.run(self._release())
             self._server.stop()
+            self._server = None
 
     async def _release(self) -> None:
         if self._stopping is not None:
