@@ -205,6 +205,6 @@ async def bench(c: Container, target: Target, plan: Plan, progress: Any) -> dict
         capture, fresh = await capture_creation(c, target)
         replayer = Replayer(capture, fresh)
     outcome = await measure(target, plan, replayer, progress)
-    figures = summary(outcome, capture, {"database": target.database_url.split(":", 1)[0]})
+    figures = summary(outcome, capture, {})
     figures["_tables"] = tables(outcome)
     return figures

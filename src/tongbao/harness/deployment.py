@@ -7,7 +7,7 @@ import asyncio
 import json
 import os
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,22 @@ class Deployment:
 
     def container(self) -> Container:
         return build_container(self.settings(), self.master_key())
+
+    def add_tenants(self, notify_urls: Sequence[str]) -> list[Tenant]:
+        """More merchants of this run, one per notify URL (tags ``<run tag>-<n>``), seeded like the first."""
+        return asyncio.run(self._seed_more(notify_urls))
+
+    async def _seed_more(self, notify_urls: Sequence[str]) -> list[Tenant]:
+        c = self.container()
+        try:
+            urls = {channel: self.simulator_url(channel) for channel in self.simulators}
+            own = self.layout.own_accounts
+            return [
+                await seed_tenant(c, f"{self.tag}-{number}", urls, notify_url, own)
+                for number, notify_url in enumerate(notify_urls, start=1)
+            ]
+        finally:
+            await c.aclose()
 
     async def _seed(self) -> Tenant:
         c = self.container()

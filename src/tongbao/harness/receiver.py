@@ -1,13 +1,19 @@
 """Merchants' notify endpoints for a run: ``/notify/{endpoint}`` records every delivery, verifies
-Tongbao's signature, and answers after the endpoint's delay with its status."""
+Tongbao's signature, and answers after the endpoint's delay with its status.
+
+Endpoints share one port unless named in ``own_ports``: those listen on a port each, so that
+Tongbao sees them as the distinct merchant servers they stand for (its limits are per host:port).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,12 +49,16 @@ class Receiver:
 
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    own_ports: Sequence[str] = ()
     deliveries: list[Delivery] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: LiveServer | None = None
+    _stopping: asyncio.Event | None = None  # made on the server's loop, by the first delivery
 
     def url(self, endpoint: str = "default") -> str:
         assert self._server is not None, "start the receiver first"
+        if endpoint in self.own_ports:
+            return f"{self._server.urls[1 + list(self.own_ports).index(endpoint)]}/notify/{endpoint}"
         return f"{self._server.url}/notify/{endpoint}"
 
     def snapshot(self) -> list[Delivery]:
@@ -87,14 +97,24 @@ class Receiver:
             self.deliveries.append(delivery)
         behaviour = self.behaviours.get(endpoint, Behaviour())
         if behaviour.delay_s:
-            await asyncio.sleep(behaviour.delay_s)
+            if self._stopping is None:
+                self._stopping = asyncio.Event()
+            # An endpoint told to hang lets go when the receiver stops, so that stopping is quick.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), behaviour.delay_s)
         return Response(status_code=behaviour.status)
 
     def start(self) -> Receiver:
         app = Starlette(routes=[Route("/notify/{endpoint}", self._handle, methods=["POST"])])
-        self._server = LiveServer(app).start()
+        self._server = LiveServer(app, ports=1 + len(self.own_ports)).start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
+            self._server.run(self._release())
             self._server.stop()
+            self._server = None
+
+    async def _release(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()

@@ -19,14 +19,24 @@ from starlette.types import ASGIApp
 T = TypeVar("T")
 
 
+def _listening_socket() -> socket.socket:
+    # IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections (no delayed-ACK stalls).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class LiveServer:
-    def __init__(self, app: ASGIApp) -> None:
-        # IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections (no delayed-ACK stalls).
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+    """``ports`` > 1 listens on that many ports (``.urls``), all serving the same app: as many
+    distinct addresses as a test needs, for one thread."""
+
+    def __init__(self, app: ASGIApp, ports: int = 1) -> None:
+        self._socks = [_listening_socket() for _ in range(ports)]
+        self.ports = [int(sock.getsockname()[1]) for sock in self._socks]
+        self.urls = [f"http://127.0.0.1:{port}" for port in self.ports]
+        self.port = self.ports[0]
+        self.url = self.urls[0]
         config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
@@ -34,7 +44,7 @@ class LiveServer:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+        self._loop.run_until_complete(self._server.serve(sockets=self._socks))
 
     def start(self) -> LiveServer:
         self._thread.start()
