@@ -65,3 +65,36 @@ def test_without_the_statement_cache_no_statement_is_left_under_a_name_another_c
     uncached = asyncio.run(_statement_names(_engine(db_statement_cache=False)))
     assert not any(name.startswith("__asyncpg_stmt_") for name in uncached)
     assert len(uncached) <= 1  # at most the statement that asked
+
+
+def test_pooled_connections_the_server_closed_are_replaced_before_use_without_a_ping() -> None:
+    """A restart or a terminated backend leaves dead connections in the pool; the next transactions
+    still run, though no checkout pings the server."""
+
+    async def go() -> list[int]:
+        engine = _engine(db_pool_size=3, db_max_overflow=0)
+        try:
+            pids = []
+            async with AsyncExitStack() as held:  # three connections into the pool
+                for _ in range(3):
+                    conn = await held.enter_async_context(engine.connect())
+                    pids.append((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            killer = _engine()
+            try:
+                async with killer.connect() as conn:
+                    await conn.execute(
+                        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                        {"pids": pids},
+                    )
+            finally:
+                await killer.dispose()
+            await asyncio.sleep(0.2)
+            answers = []
+            for _ in range(4):
+                async with engine.connect() as conn:
+                    answers.append((await conn.execute(text("SELECT 41 + 1"))).scalar_one())
+            return answers
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(go()) == [42, 42, 42, 42]

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExecutionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from tongbao.config import Settings
@@ -60,14 +61,31 @@ def make_engine(url: str, pool: PoolOptions | None = None) -> AsyncEngine:
             pool_size=pool.size,
             max_overflow=pool.max_overflow,
             pool_timeout=pool.timeout_s,
-            pool_pre_ping=True,
+            # A connection older than this is replaced at checkout: servers and proxies drop idle ones.
+            pool_recycle=1800,
         )
         if not pool.statement_cache:
             kwargs["connect_args"] = _without_statement_cache()
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):
         _tune_sqlite(engine)
+    else:
+        _check_at_checkout(engine)
     return engine
+
+
+def _check_at_checkout(engine: AsyncEngine) -> None:
+    """A pooled connection the server closed (a restart, a terminated backend) is replaced before
+    use, without a round trip: asyncpg notices the closed socket by itself. SQLAlchemy's
+    ``pool_pre_ping`` would send BEGIN, a ping and ROLLBACK at every checkout, three round trips
+    per transaction. A connection that breaks silently fails its first statement, and the pool
+    then replaces every connection of that generation."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi: Any, record: Any, _proxy: Any) -> None:
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
 
 
 def _without_statement_cache() -> dict[str, Any]:
