@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # so a slow one holds only its own share of the worker (K workers: up to K times this).
     notify_per_endpoint: int = Field(default=4, ge=1, le=64)
     # How many past-due payments one expiry sweep queues (it runs every 30 s).
+    # Idle workers LISTEN for jobs that fall due now (PostgreSQL). Turn off behind PgBouncer in
+    # transaction mode, where a LISTEN does not stay on one server connection: workers then poll.
+    job_listen: bool = True
     expiry_sweep_batch: int = Field(default=200, ge=1, le=10_000)
     # How many times the janitor asks about one refund before it stops and operators are told
     # (hourly after the first quarter hour: about three weeks).

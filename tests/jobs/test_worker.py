@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -346,3 +348,69 @@ def test_two_workers_in_one_process_hold_leases_under_different_names(tongbao: S
 
     tongbao.server.run(scenario())
     assert first.owner != second.owner
+
+
+ENQUEUE_ELSEWHERE = """
+import asyncio, sys
+from datetime import datetime
+from tongbao.db.engine import make_engine, make_sessionmaker
+from tongbao.jobs import queue
+
+async def main():
+    engine = make_engine(sys.argv[1])
+    async with make_sessionmaker(engine)() as tx:
+        await queue.enqueue(tx, sys.argv[2], {"n": 3}, now=datetime.fromisoformat(sys.argv[3]))
+        await tx.commit()
+    await engine.dispose()
+
+asyncio.run(main())
+"""
+
+
+def test_an_idle_worker_wakes_for_a_job_due_now_long_before_its_next_poll(tongbao: Stack) -> None:
+    """Written in this process (both databases), and on PostgreSQL by another process too."""
+    c = tongbao.container
+    seen: dict[int, float] = {}
+
+    async def record(c: Container, job: ClaimedJob) -> None:
+        seen[job.payload["n"]] = asyncio.get_running_loop().time()
+
+    async def handled_within(n: int) -> float:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while n not in seen:
+            assert loop.time() - started < 10, f"job {n} was not run"
+            await asyncio.sleep(0.01)
+        return seen[n] - started
+
+    async def scenario() -> list[float]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker(c, {KIND: record}, poll_s=30).run(stop))
+        await asyncio.sleep(0.3)  # idle, waiting
+        took = []
+        for n in (1, 2):
+            assert await add(c, payload={"n": n})
+            took.append(await handled_within(n))
+        if tongbao.backend == "postgres":
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(
+                subprocess.run,
+                [
+                    sys.executable,
+                    "-c",
+                    ENQUEUE_ELSEWHERE,
+                    tongbao.database_url,
+                    KIND,
+                    c.clock.now().isoformat(),
+                ],
+                check=True,
+                timeout=60,
+            )
+            took.append(await handled_within(3))
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+        return took
+
+    took = tongbao.server.run(scenario(), timeout_s=90)
+    assert len(took) == (3 if tongbao.backend == "postgres" else 2)
+    assert all(t < 2 for t in took), took

@@ -19,6 +19,7 @@ from tongbao.container import Container
 from tongbao.db.upsert import insert_for
 from tongbao.ids import new_id
 from tongbao.jobs.models import Job
+from tongbao.jobs.wakeup import job_due_now
 
 QUEUED: Final = "queued"
 RUNNING: Final = "running"
@@ -55,6 +56,8 @@ async def enqueue(
         "created_at": now,
         "updated_at": now,
     }
+    if values["run_at"] <= now:
+        await job_due_now(tx)
     if dedupe_key is None:
         tx.add(Job(**values))
         await tx.flush()

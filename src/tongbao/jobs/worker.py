@@ -22,6 +22,7 @@ import structlog
 from tongbao.container import Container
 from tongbao.jobs import queue
 from tongbao.jobs.queue import ClaimedJob
+from tongbao.jobs.wakeup import Wakeup
 
 log = structlog.get_logger(__name__)
 
@@ -120,22 +121,12 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker started", owner=self.owner, concurrency=self.concurrency)
         await self.ensure_periodic()
-        while not stop.is_set():
-            try:
-                started = await self._claim_and_start()
-            except Exception:  # noqa: BLE001 - the database may be briefly away; try again
-                log.exception("claiming jobs failed")
-                started = 0
-            if started:
-                continue
-            waiters: set[asyncio.Future[object]] = {asyncio.ensure_future(stop.wait())}
-            waiters.update(self._running)  # type: ignore[arg-type]
-            done, pending = await asyncio.wait(
-                waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED
-            )
-            for waiter in pending:
-                if waiter not in self._running:
-                    waiter.cancel()
+        wakeup = Wakeup()
+        await wakeup.start(self.c.engine, listen=self.c.settings.job_listen)
+        try:
+            await self._loop(stop, wakeup)
+        finally:
+            await wakeup.stop()
         if self._running:
             await asyncio.wait(set(self._running), timeout=self.run_timeout_s)
         for task in list(self._running):
@@ -143,3 +134,23 @@ class Worker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         log.info("worker stopped", owner=self.owner)
+
+    async def _loop(self, stop: asyncio.Event, wakeup: Wakeup) -> None:
+        while not stop.is_set():
+            wakeup.event.clear()  # before the claim: a job committed after it wakes the wait below
+            try:
+                started = await self._claim_and_start()
+            except Exception:  # noqa: BLE001 - the database may be briefly away; try again
+                log.exception("claiming jobs failed")
+                started = 0
+            if started:
+                continue
+            waiters: set[asyncio.Future[object]] = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(wakeup.event.wait()),
+            }
+            waiters.update(self._running)  # type: ignore[arg-type]
+            _, pending = await asyncio.wait(waiters, timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in pending:
+                if waiter not in self._running:
+                    waiter.cancel()
