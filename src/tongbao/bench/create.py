@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -36,6 +36,9 @@ class Target:
     database_url: str
 
 
+CpuMeter = Callable[[], float | None]
+
+
 @dataclass(frozen=True)
 class Plan:
     concurrencies: Sequence[int]
@@ -43,6 +46,8 @@ class Plan:
     max_count: int
     ceiling: bool = True
     at_fraction: float = 0.8  # the paced round: this share of the best rate
+    # CPU seconds used so far, by who: what each creation cost each of them.
+    meters: Mapping[str, CpuMeter] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Measured:
     concurrency: int
     gateway: Round
     ceiling: Round | None
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per creation, by process kind
 
     @property
     def ratio(self) -> float | None:
@@ -118,12 +124,14 @@ async def measure(target: Target, plan: Plan, replayer: Replayer | None, progres
         await run_round(create, min(plan.concurrencies), 1.0, 50)  # connections and caches warm
         for concurrency in plan.concurrencies:
             progress(f"gateway at {concurrency} clients")
+            before = _cpu(plan.meters)
             gateway = await run_round(create, concurrency, plan.duration_s, plan.max_count)
+            cpu = _per_op(before, _cpu(plan.meters), gateway.completed)
             ceiling = None
             if replayer is not None:
                 progress(f"ceiling at {concurrency} clients")
                 ceiling = await replay(target.database_url, replayer, concurrency, plan.duration_s)
-            results.append(Measured(concurrency, gateway, ceiling))
+            results.append(Measured(concurrency, gateway, ceiling, cpu))
         best = max(results, key=lambda m: m.gateway.per_s)
         outcome.paced_rate = best.gateway.per_s * plan.at_fraction
         if outcome.paced_rate > 0:
@@ -135,6 +143,17 @@ async def measure(target: Target, plan: Plan, replayer: Replayer | None, progres
         for client in clients:
             await client.aclose()
     return outcome
+
+
+def _cpu(meters: Mapping[str, CpuMeter]) -> dict[str, float]:
+    readings = {name: meter() for name, meter in meters.items()}
+    return {name: value for name, value in readings.items() if value is not None}
+
+
+def _per_op(before: dict[str, float], after: dict[str, float], count: int) -> dict[str, float]:
+    if not count:
+        return {}
+    return {name: round((after[name] - before[name]) * 1000 / count, 2) for name in before if name in after}
 
 
 def summary(outcome: Outcome, capture: Capture | None, context: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +168,7 @@ def summary(outcome: Outcome, capture: Capture | None, context: dict[str, Any]) 
         "ceiling_per_s": round(best.ceiling.per_s, 1) if best.ceiling else None,
         "ratio": round(best.ratio, 3) if best.ratio is not None else None,
         "errors": sum(m.gateway.error_count for m in outcome.rows),
+        "cpu_ms_per_creation": best.cpu_ms,
         **context,
         "rounds": [
             {
@@ -156,6 +176,7 @@ def summary(outcome: Outcome, capture: Capture | None, context: dict[str, Any]) 
                 "gateway": round_figures(m.gateway),
                 "ceiling": round_figures(m.ceiling) if m.ceiling else None,
                 "ratio": round(m.ratio, 3) if m.ratio is not None else None,
+                "cpu_ms_per_creation": m.cpu_ms,
             }
             for m in outcome.rows
         ],
@@ -173,8 +194,11 @@ def summary(outcome: Outcome, capture: Capture | None, context: dict[str, Any]) 
 
 def tables(outcome: Outcome) -> list[Table]:
     table = Table(title="tongbao bench create (wechat_native, signed, with Idempotency-Key)")
+    meters = sorted({name for m in outcome.rows for name in m.cpu_ms})
     for name in ("clients", "payments/s", "p50 ms", "p99 ms", "errors", "ceiling/s", "ratio"):
         table.add_column(name, justify="right")
+    for name in meters:
+        table.add_column(f"{name} CPU ms", justify="right")
     for m in outcome.rows:
         g = m.gateway
         table.add_row(
@@ -185,6 +209,7 @@ def tables(outcome: Outcome) -> list[Table]:
             _errors(g),
             f"{m.ceiling.per_s:.1f}" if m.ceiling else "-",
             f"{m.ratio:.2f}" if m.ratio is not None else "-",
+            *(f"{m.cpu_ms[name]:.1f}" if name in m.cpu_ms else "-" for name in meters),
         )
     out = [table]
     if outcome.paced is not None:

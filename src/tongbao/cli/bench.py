@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +22,7 @@ from tongbao.channels.kinds import Channel
 from tongbao.cli.runtime import err, load_settings, master_key
 from tongbao.config import Settings
 from tongbao.harness.deployment import Layout
+from tongbao.harness.processes import named_cpu_seconds
 from tongbao.security.master_key import MasterKey
 
 bench_app = typer.Typer(
@@ -83,6 +87,9 @@ def bench_create(  # noqa: PLR0913
     and the same creation's SQL replayed against the database at the same concurrency (the ceiling)."""
     plan = create_bench.Plan(_concurrencies(concurrency), duration, max_payments, ceiling)
     show = _progress(as_json)
+    meters: dict[str, Any] = {"bench": _own_cpu}
+    if (os.environ.get("TONGBAO_DATABASE_URL") or "").startswith("postgresql"):
+        meters["database"] = lambda: named_cpu_seconds("postgres")  # the whole server's, others' too
     if base_url is not None:
         settings = load_settings(data_dir)
         demo_file = settings.data_dir / "demo.json"
@@ -92,6 +99,7 @@ def bench_create(  # noqa: PLR0913
         app_id, app_secret = _demo_credentials(settings.data_dir)
         url = settings.resolved_database_url()
         target = create_bench.Target([base_url.rstrip("/")], app_id, app_secret, url)
+        plan = replace(plan, meters=meters)
         figures = asyncio.run(_create(settings, master_key(settings, demo=False), target, plan, show))
         figures["api"] = base_url
     else:
@@ -100,6 +108,9 @@ def bench_create(  # noqa: PLR0913
         with local_deployment(layout, notify_url="http://127.0.0.1:9/unused") as deployment:
             assert deployment.tenant is not None
             tenant = deployment.tenant
+            meters["api"] = lambda: _sum(api.cpu_seconds() for api in deployment.apis)
+            meters["simulator"] = deployment.simulators[Channel.WECHATPAY].cpu_seconds
+            plan = replace(plan, meters=meters)
             target = create_bench.Target(
                 deployment.base_urls, tenant.app_id, tenant.app_secret, deployment.database_url
             )
@@ -108,6 +119,16 @@ def bench_create(  # noqa: PLR0913
     figures["database"] = database_kind(target.database_url)
     tables = figures.pop("_tables")
     emit(console, as_json, figures, tables)
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    readings = list(values)
+    return None if any(v is None for v in readings) else sum(v for v in readings if v is not None)
 
 
 def _progress(quiet: bool) -> Any:

@@ -1,17 +1,47 @@
 """``INSERT … ON CONFLICT``, which both databases speak with the same words through their own
-SQLAlchemy dialect: one statement where a unique key decides, with no read before it."""
+SQLAlchemy dialect: one statement where a unique key decides, with no read before it.
+
+Hot statements are built once per dialect (``per_dialect``) against the table, not the ORM entity,
+and run with their values as parameters: SQLAlchemy then computes their cache key once, and skips
+the ORM's bulk-statement machinery, which cost more than the database's own work.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+S = TypeVar("S")
 
-def insert_for(tx: AsyncSession, table: Any) -> Any:
-    """An INSERT into ``table`` (a model) that has ``on_conflict_do_nothing`` / ``_do_update``."""
-    if tx.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table)
-    return sqlite_insert(table)
+
+def dialect_of(tx: AsyncSession) -> str:
+    return tx.get_bind().dialect.name
+
+
+def insert_for(tx_or_dialect: AsyncSession | str, table: Any) -> Any:
+    """An INSERT into ``table`` that has ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    dialect = tx_or_dialect if isinstance(tx_or_dialect, str) else dialect_of(tx_or_dialect)
+    return postgresql_insert(table) if dialect == "postgresql" else sqlite_insert(table)
+
+
+def per_dialect(build: Callable[[str], S]) -> Callable[[AsyncSession], S]:
+    """``build(dialect_name)`` once per dialect; the result is looked up by the session's dialect."""
+    cached = functools.cache(build)
+
+    def statement(tx: AsyncSession) -> S:
+        return cached(dialect_of(tx))
+
+    return statement
+
+
+def table_of(model: Any) -> Table:
+    """The Core table behind an ORM model (``__table__`` is typed as any FROM clause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

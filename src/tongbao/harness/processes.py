@@ -48,6 +48,10 @@ class Child:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
 
+    def cpu_seconds(self) -> float | None:
+        """CPU used so far by the process and its children (its workers)."""
+        return group_cpu_seconds(self._proc.pid) if self.alive and self._proc is not None else None
+
     def start(self) -> None:
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1}: {' '.join(self.args[2:])}\n".encode())
@@ -100,3 +104,43 @@ class Child:
         except FileNotFoundError:
             return ""
         return "; its log ends:\n" + "\n".join(text) if text else ""
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User plus system CPU of every live process in a process group (Linux ``/proc``), else None."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces: the fields after its closing parenthesis are fixed.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid:  # field 5, the process group
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return total / ticks
+
+
+def named_cpu_seconds(command: str) -> float | None:
+    """CPU of every live process whose command name is ``command`` (e.g. the database server's)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError, IndexError):
+            continue
+        if name == command:
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for
+from tongbao.db.upsert import insert_for, per_dialect, table_of
 from tongbao.ids import new_id
 from tongbao.jobs.models import Job
 from tongbao.jobs.wakeup import job_due_now
@@ -58,21 +58,25 @@ async def enqueue(
     }
     if values["run_at"] <= now:
         await job_due_now(tx)
-    if dedupe_key is None:
-        tx.add(Job(**values))
-        await tx.flush()
-        return True
     # The caller's own pending rows are written first, so that their errors stay theirs. Then one
-    # statement: the unique key decides, also against a concurrent transaction inserting the same
-    # key, and a duplicate inserts nothing (no check before, no savepoint).
+    # statement: for a job with a dedupe key the unique key decides, also against a concurrent
+    # transaction inserting the same key, and a duplicate inserts nothing (no check, no savepoint).
     await tx.flush()
-    added = await tx.scalar(
-        insert_for(tx, Job)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[Job.dedupe_key])
-        .returning(Job.id)
+    if dedupe_key is None:
+        await tx.execute(_INSERT, values)
+        return True
+    return (await tx.execute(_insert_once(tx), values)).scalar() is not None
+
+
+_jobs = table_of(Job)
+_INSERT = insert(_jobs)
+_insert_once = per_dialect(
+    lambda dialect: (
+        insert_for(dialect, _jobs)
+        .on_conflict_do_nothing(index_elements=[_jobs.c.dedupe_key])
+        .returning(_jobs.c.id)
     )
-    return added is not None
+)
 
 
 async def requeue(tx: AsyncSession, dedupe_key: str, *, now: datetime) -> bool:

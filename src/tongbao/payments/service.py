@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +21,7 @@ from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
 from tongbao.db.retry import retrying
 from tongbao.db.uow import publish
+from tongbao.db.upsert import table_of
 from tongbao.errors import Conflict, Forbidden, InvalidRequest
 from tongbao.ids import new_id
 from tongbao.jobs.payloads import schedule
@@ -36,6 +37,15 @@ from tongbao.payments.requests import NewPayment, method_of, new_payment
 from tongbao.payments.routing import account_for
 from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.store import attempts_of, load_payment, lock_attempt
+
+_attempts = table_of(PaymentAttempt)
+_NOTE_OPENING = (
+    update(_attempts)
+    .where(_attempts.c.id == bindparam("b_id"), _attempts.c.status == AttemptStatus.PENDING.value)
+    .values(
+        action=bindparam("action"), last_error=bindparam("last_error"), updated_at=bindparam("updated_at")
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -235,12 +245,9 @@ class PaymentService:
     async def _note_opening(self, attempt_id: str, action: dict[str, Any] | None, error: str | None) -> bool:
         """The channel's answer on a still-pending attempt, in one statement: no state moves, so no
         lock of the payment is needed; a callback that settled the attempt first wins (False)."""
+        params = {"b_id": attempt_id, "action": action, "last_error": error, "updated_at": self.c.clock.now()}
         async with self.c.uow() as tx:
-            result = await tx.execute(
-                update(PaymentAttempt)
-                .where(PaymentAttempt.id == attempt_id, PaymentAttempt.status == AttemptStatus.PENDING.value)
-                .values(action=action, last_error=error, updated_at=self.c.clock.now())
-            )
+            result = await tx.execute(_NOTE_OPENING, params)
             await tx.commit()
         return bool(getattr(result, "rowcount", 0))
 

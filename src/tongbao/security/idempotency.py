@@ -10,11 +10,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for
+from tongbao.db.upsert import insert_for, per_dialect, table_of
 from tongbao.errors import Conflict, InvalidRequest
 from tongbao.security.models import IdempotencyRecord
 
@@ -41,6 +42,27 @@ def check_key(key: str) -> str:
     return key
 
 
+def _build_claim(dialect: str) -> Any:
+    # One statement: a record whose time is up is taken over, a live one wins.
+    table = table_of(IdempotencyRecord)
+    stmt = insert_for(dialect, table)
+    taken_over = ("request_sha256", "status_code", "response_body", "created_at", "expires_at")
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.app_id, table.c.key],
+        set_={name: stmt.excluded[name] for name in taken_over},
+        where=table.c.expires_at <= bindparam("now"),
+    ).returning(table.c.app_id)
+
+
+_claim = per_dialect(_build_claim)
+_record = table_of(IdempotencyRecord)
+_FINISH = (
+    update(_record)
+    .where(_record.c.app_id == bindparam("b_app_id"), _record.c.key == bindparam("b_key"))
+    .values(status_code=bindparam("status_code"), response_body=bindparam("response_body"))
+)
+
+
 async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse | None:
     """Claims the key (None: go ahead), or returns the first answer, or refuses."""
     now = c.clock.now()
@@ -52,17 +74,9 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
         "expires_at": now + timedelta(seconds=c.settings.idempotency_ttl_s),
     }
     async with c.uow() as tx:
-        # One statement: a record whose time is up is taken over, a live one wins.
-        claimed = await tx.scalar(
-            insert_for(tx, IdempotencyRecord)
-            .values(app_id=app_id, key=key, **fields)
-            .on_conflict_do_update(
-                index_elements=[IdempotencyRecord.app_id, IdempotencyRecord.key],
-                set_=fields,
-                where=IdempotencyRecord.expires_at <= now,
-            )
-            .returning(IdempotencyRecord.app_id)
-        )
+        claimed = (
+            await tx.execute(_claim(tx), {"app_id": app_id, "key": key, "now": now, **fields})
+        ).scalar()
         await tx.commit()
     if claimed is not None:
         return None
@@ -88,12 +102,14 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
 
 
 async def finish(c: Container, app_id: str, key: str, response: StoredResponse) -> None:
+    params = {
+        "b_app_id": app_id,
+        "b_key": key,
+        "status_code": response.status_code,
+        "response_body": response.body,
+    }
     async with c.uow() as tx:
-        await tx.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)
-            .values(status_code=response.status_code, response_body=response.body)
-        )
+        await tx.execute(_FINISH, params)
         await tx.commit()
 
 

@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for
+from tongbao.db.upsert import insert_for, per_dialect, table_of
 from tongbao.errors import Unauthorized
 from tongbao.security.models import RequestNonce
+
+
+def _take(dialect: str) -> Any:
+    # One statement: the key decides. A row whose time is up no longer protects anything (the
+    # timestamp window refuses it first), so it is taken over; a live one answers nothing.
+    table = table_of(RequestNonce)
+    stmt = insert_for(dialect, table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.app_id, table.c.nonce],
+        set_={"expires_at": stmt.excluded.expires_at},
+        where=table.c.expires_at <= bindparam("now"),
+    ).returning(table.c.app_id)
+
+
+_take_nonce = per_dialect(_take)
 
 
 async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
     now = c.clock.now()
     expires_at = now + timedelta(seconds=c.settings.nonce_ttl_s)
     async with c.uow() as tx:
-        # One statement: the key decides. A row whose time is up no longer protects anything (the
-        # timestamp window refuses it first), so it is taken over; a live one answers nothing.
-        stmt = (
-            insert_for(tx, RequestNonce)
-            .values(app_id=app_id, nonce=nonce, expires_at=expires_at)
-            .on_conflict_do_update(
-                index_elements=[RequestNonce.app_id, RequestNonce.nonce],
-                set_={"expires_at": expires_at},
-                where=RequestNonce.expires_at <= now,
-            )
-            .returning(RequestNonce.app_id)
-        )
-        taken = await tx.scalar(stmt)
+        params = {"app_id": app_id, "nonce": nonce, "expires_at": expires_at, "now": now}
+        taken = (await tx.execute(_take_nonce(tx), params)).scalar()
         await tx.commit()
     if taken is None:
         raise Unauthorized("this nonce was already used", code="replayed_request", param="nonce")
