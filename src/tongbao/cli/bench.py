@@ -41,8 +41,23 @@ ApiProcessesOpt = Annotated[
     int, typer.Option("--api-processes", help="`tongbao serve` processes (own ports).", min=1, max=16)
 ]
 ApiWorkersOpt = Annotated[
-    int, typer.Option("--api-workers", help="`--workers` for each serve process.", min=1, max=16)
+    int | None,
+    typer.Option(
+        "--api-workers",
+        help="`--workers` for each serve process (default 2 on PostgreSQL, 1 on SQLite).",
+        min=1,
+        max=16,
+    ),
 ]
+
+
+def _workers(requested: int | None) -> int:
+    """Several API processes need PostgreSQL; the embedded SQLite has one writer and one process."""
+    if requested is not None:
+        return requested
+    return 2 if (os.environ.get("TONGBAO_DATABASE_URL") or "").startswith("postgresql") else 1
+
+
 JobWorkersOpt = Annotated[
     int, typer.Option("--job-workers", help="`tongbao worker` processes.", min=1, max=16)
 ]
@@ -72,7 +87,7 @@ def bench_create(  # noqa: PLR0913
     duration: DurationOpt = 10.0,
     max_payments: Annotated[int, typer.Option(help="Creations per round, at most.", min=1)] = 50_000,
     api_processes: ApiProcessesOpt = 1,
-    api_workers: ApiWorkersOpt = 2,
+    api_workers: ApiWorkersOpt = None,
     ceiling: Annotated[bool, typer.Option(help="Replay the captured SQL as the ceiling.")] = True,
     base_url: Annotated[
         str | None,
@@ -103,6 +118,7 @@ def bench_create(  # noqa: PLR0913
         figures = asyncio.run(_create(settings, master_key(settings, demo=False), target, plan, show))
         figures["api"] = base_url
     else:
+        api_workers = _workers(api_workers)
         layout = Layout(api_processes=api_processes, api_workers=api_workers)
         show(f"starting Tongbao ({api_processes} × {api_workers} API processes) and the WeChat Pay simulator")
         with local_deployment(layout, notify_url="http://127.0.0.1:9/unused") as deployment:
@@ -157,7 +173,7 @@ def bench_e2e(  # noqa: PLR0913
     max_payments: Annotated[int, typer.Option(help="Payments per round, at most.", min=1)] = 2_000,
     wait: Annotated[float, typer.Option(help="Seconds to wait for a round's last notifications.")] = 30.0,
     api_processes: ApiProcessesOpt = 1,
-    api_workers: ApiWorkersOpt = 1,
+    api_workers: ApiWorkersOpt = None,
     job_workers: JobWorkersOpt = 1,
     base_url: Annotated[
         str | None, typer.Option(help="A running Tongbao to load instead (its simulators included).")
@@ -176,7 +192,8 @@ def bench_e2e(  # noqa: PLR0913
     """Payments per second created, paid and notified, with p50/p99 from paying to the notification."""
     options = e2e.Options(_concurrencies(concurrency), duration, max_payments, wait)
     if base_url is None:
-        layout = Layout(api_processes=api_processes, api_workers=api_workers, job_workers=job_workers)
+        workers = _workers(api_workers)
+        layout = Layout(api_processes=api_processes, api_workers=workers, job_workers=job_workers)
         rounds, setup = e2e.run_local(layout, options)
     else:
         if app_id is None or app_secret is None:
