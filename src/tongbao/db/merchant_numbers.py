@@ -3,12 +3,23 @@ app: the same number again is the same request if its fields are the same, and a
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tongbao.db.upsert import table_of
 from tongbao.errors import Conflict
+
+
+@functools.cache
+def _lookup(model: Any, number_field: str) -> Select[Any]:
+    """Built once per kind of request (the hot path of every creation): only its values vary."""
+    table = table_of(model)
+    return select(table.c.id, table.c.fingerprint).where(
+        table.c.app_id == bindparam("app_id"), table.c[number_field] == bindparam("number")
+    )
 
 
 async def earlier_request(
@@ -16,13 +27,7 @@ async def earlier_request(
 ) -> str | None:
     """The id of the app's earlier request under ``number``; None if there is none. ``model`` has
     ``id``, ``app_id``, ``fingerprint`` and the ``number_field`` column."""
-    row = (
-        await tx.execute(
-            select(model.id, model.fingerprint).where(
-                model.app_id == app_id, getattr(model, number_field) == number
-            )
-        )
-    ).first()
+    row = (await tx.execute(_lookup(model, number_field), {"app_id": app_id, "number": number})).first()
     if row is None:
         return None
     if row.fingerprint != fingerprint:

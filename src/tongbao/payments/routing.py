@@ -12,8 +12,9 @@ the platform's busiest shared account do not queue behind each other.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.channels.kinds import Method
@@ -32,21 +33,33 @@ def business_day_start(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(BEIJING).date(), time(0), tzinfo=BEIJING)
 
 
-async def _candidates(tx: AsyncSession, merchant: Merchant, method: Method) -> list[ChannelAccount]:
-    """The merchant's own enabled accounts on the channel (by id), then the bound one: one query."""
-    channel = method.channel.value
+def _build_candidates() -> Select[Any]:
     bound = (
         select(MerchantChannelBinding.channel_account_id)
-        .where(MerchantChannelBinding.merchant_id == merchant.id, MerchantChannelBinding.channel == channel)
+        .where(
+            MerchantChannelBinding.merchant_id == bindparam("merchant_id"),
+            MerchantChannelBinding.channel == bindparam("channel"),
+        )
         .scalar_subquery()
     )
-    own = and_(ChannelAccount.merchant_id == merchant.id, ChannelAccount.mode == AccountMode.OWN.value)
-    rows = await tx.scalars(
-        select(ChannelAccount).where(
-            ChannelAccount.channel == channel,
-            ChannelAccount.enabled.is_(True),
-            or_(own, ChannelAccount.id == bound),
-        )
+    own = and_(
+        ChannelAccount.merchant_id == bindparam("merchant_id"), ChannelAccount.mode == AccountMode.OWN.value
+    )
+    return select(ChannelAccount).where(
+        ChannelAccount.channel == bindparam("channel"),
+        ChannelAccount.enabled.is_(True),
+        or_(own, ChannelAccount.id == bound),
+    )
+
+
+# Built once: every creation runs it with its own merchant and channel.
+_CANDIDATES = _build_candidates()
+
+
+async def _candidates(tx: AsyncSession, merchant: Merchant, method: Method) -> list[ChannelAccount]:
+    """The merchant's own enabled accounts on the channel (by id), then the bound one: one query."""
+    rows: list[ChannelAccount] = list(
+        await tx.scalars(_CANDIDATES, {"merchant_id": merchant.id, "channel": method.channel.value})
     )
     return sorted(rows, key=lambda a: (a.merchant_id != merchant.id or a.mode != AccountMode.OWN.value, a.id))
 
