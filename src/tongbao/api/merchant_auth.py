@@ -51,6 +51,19 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _claim(scope: Scope, method: str, pq: str, body: bytes) -> idempotency.Claim | None:
+    """A POST's valid Idempotency-Key, to claim with the nonce; an invalid one is refused later,
+    once the caller is known and the refusal can be signed."""
+    key = _header(scope, b"idempotency-key") if method == "POST" else None
+    if key is None:
+        return None
+    try:
+        idempotency.check_key(key)
+    except TongbaoError:
+        return None
+    return idempotency.Claim(key, idempotency.request_fingerprint(method, pq, body))
+
+
 class MerchantAuthMiddleware:
     def __init__(self, app: ASGIApp, container: Container) -> None:
         self.app = app
@@ -74,6 +87,7 @@ class MerchantAuthMiddleware:
                 path_and_query=pq,
                 body=body,
                 client_ip=client[0] if client else None,
+                claim=_claim(scope, method, pq, body),
             )
         except TongbaoError as exc:
             # Nobody proved who they are: the answer cannot be signed for anyone.
@@ -104,10 +118,10 @@ class MerchantAuthMiddleware:
         stored = None
         try:
             if key is not None:
-                key = idempotency.check_key(key)
-                stored = await idempotency.begin(
-                    self.c, who.caller.app.id, key, idempotency.request_fingerprint(method, pq, body)
-                )
+                key = idempotency.check_key(key)  # a valid key was claimed at the door
+                if not who.claimed:
+                    fingerprint = idempotency.request_fingerprint(method, pq, body)
+                    stored = await idempotency.earlier_answer(self.c, who.caller.app.id, key, fingerprint)
         except TongbaoError as exc:
             return exc.status, [], error_payload(exc.status, exc.code, exc.message, exc.param, request_id)
         if stored is not None:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
 from tongbao.db.upsert import insert_for, per_dialect, table_of
@@ -63,23 +64,30 @@ _FINISH = (
 )
 
 
-async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse | None:
-    """Claims the key (None: go ahead), or returns the first answer, or refuses."""
+@dataclass(frozen=True)
+class Claim:
+    """The key a POST came with and the fingerprint of what it asked."""
+
+    key: str
+    fingerprint: str
+
+
+async def claim(c: Container, tx: AsyncSession, app_id: str, wanted: Claim) -> bool:
+    """Claims the key in the caller's transaction; False if a live record holds it."""
     now = c.clock.now()
     fields = {
-        "request_sha256": fingerprint,
+        "request_sha256": wanted.fingerprint,
         "status_code": None,
         "response_body": None,
         "created_at": now,
         "expires_at": now + timedelta(seconds=c.settings.idempotency_ttl_s),
     }
-    async with c.uow() as tx:
-        claimed = (
-            await tx.execute(_claim(tx), {"app_id": app_id, "key": key, "now": now, **fields})
-        ).scalar()
-        await tx.commit()
-    if claimed is not None:
-        return None
+    params = {"app_id": app_id, "key": wanted.key, "now": now, **fields}
+    return (await tx.execute(_claim(tx), params)).scalar() is not None
+
+
+async def earlier_answer(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse:
+    """The first answer under a key that was held already, or the reason there is none to give."""
     async with c.uow() as tx:
         existing = await tx.scalar(
             select(IdempotencyRecord).where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)

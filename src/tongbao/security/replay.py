@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
 from tongbao.db.upsert import insert_for, per_dialect, table_of
@@ -28,15 +29,24 @@ def _take(dialect: str) -> Any:
 _take_nonce = per_dialect(_take)
 
 
-async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
+def replayed() -> Unauthorized:
+    return Unauthorized("this nonce was already used", code="replayed_request", param="nonce")
+
+
+async def take_nonce(c: Container, tx: AsyncSession, app_id: str, nonce: str) -> bool:
+    """Spends the nonce in the caller's transaction; False if it was spent already."""
     now = c.clock.now()
     expires_at = now + timedelta(seconds=c.settings.nonce_ttl_s)
+    params = {"app_id": app_id, "nonce": nonce, "expires_at": expires_at, "now": now}
+    return (await tx.execute(_take_nonce(tx), params)).scalar() is not None
+
+
+async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
     async with c.uow() as tx:
-        params = {"app_id": app_id, "nonce": nonce, "expires_at": expires_at, "now": now}
-        taken = (await tx.execute(_take_nonce(tx), params)).scalar()
+        taken = await take_nonce(c, tx, app_id, nonce)
         await tx.commit()
-    if taken is None:
-        raise Unauthorized("this nonce was already used", code="replayed_request", param="nonce")
+    if not taken:
+        raise replayed()
 
 
 async def purge_nonces(c: Container, before: datetime | None = None) -> int:

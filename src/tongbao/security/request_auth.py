@@ -8,14 +8,16 @@ from tongbao.container import Container
 from tongbao.errors import Forbidden, Unauthorized
 from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.domain.apps import ip_allowed
-from tongbao.security import signing
-from tongbao.security.replay import consume_nonce
+from tongbao.security import idempotency, signing
+from tongbao.security.idempotency import Claim
+from tongbao.security.replay import consume_nonce, replayed, take_nonce
 
 
 @dataclass(frozen=True)
 class Authenticated:
     caller: Caller
     response_secret: str  # the secret that signs the answer: the one the request proved it holds
+    claimed: bool | None = None  # with an idempotency claim: whether the key was free
 
 
 def _proved_secret(caller: Caller, auth: signing.Authorization, message: bytes) -> str:
@@ -45,7 +47,10 @@ async def authenticate(
     path_and_query: str,
     body: bytes,
     client_ip: str | None,
+    claim: Claim | None = None,
 ) -> Authenticated:
+    """Who signed the request, with its nonce spent; with ``claim``, its idempotency key claimed in
+    the same transaction as the nonce (one round of the database for the whole door)."""
     if not authorization:
         raise Unauthorized(
             "sign the request: Authorization: TONGBAO-HMAC-SHA256 app_id=…,timestamp=…,nonce=…,signature=…",
@@ -81,13 +86,28 @@ async def authenticate(
             raise
         secret = _proved_secret(caller, auth, message)
 
-    await consume_nonce(c, auth.app_id, auth.nonce)
+    refusal = _refusal(caller, client_ip)
+    if refusal is not None or claim is None:
+        await consume_nonce(c, auth.app_id, auth.nonce)  # a replay is told so before a refusal
+        if refusal is not None:
+            raise refusal
+        return Authenticated(caller, secret)
+    async with c.uow() as tx:
+        if not await take_nonce(c, tx, auth.app_id, auth.nonce):
+            await tx.rollback()
+            raise replayed()
+        claimed = await idempotency.claim(c, tx, auth.app_id, claim)
+        await tx.commit()
+    return Authenticated(caller, secret, claimed)
 
-    if not caller.app.enabled:
-        raise Forbidden(f"app {auth.app_id} is disabled", code="app_disabled", param="app_id")
-    if not ip_allowed(caller.app.ip_allowlist, client_ip):
-        raise Forbidden(f"{client_ip} is not on this app's IP allowlist", code="ip_not_allowed")
-    return Authenticated(caller, secret)
+
+def _refusal(caller: Caller, client_ip: str | None) -> Forbidden | None:
+    app = caller.app
+    if not app.enabled:
+        return Forbidden(f"app {app.id} is disabled", code="app_disabled", param="app_id")
+    if not ip_allowed(app.ip_allowlist, client_ip):
+        return Forbidden(f"{client_ip} is not on this app's IP allowlist", code="ip_not_allowed")
+    return None
 
 
 def _signature_hint() -> str:
