@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # How many times the janitor asks about one refund before it stops and operators are told
     # (hourly after the first quarter hour: about three weeks).
     refund_sync_max_attempts: int = Field(default=500, ge=1, le=100_000)
+    # How long a worker holds a job it claimed: a worker that dies mid-job leaves it to the others
+    # this long after the claim. A handler may run for three quarters of it.
+    job_lease_s: float = Field(default=120.0, ge=10, le=3_600)
 
     log_json: bool = False
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tongbao.api.app import create_app
 from tongbao.bootstrap import build_container, build_worker
-from tongbao.cli import bench, manage, sim
+from tongbao.cli import bench, chaos, manage, sim
 from tongbao.cli.runtime import (
     console,
     err,
@@ -47,6 +47,7 @@ app.add_typer(db_app, name="db")
 manage.register(app)
 sim.register(app)
 bench.register(app)
+chaos.register(app)
 
 DataDirOpt = Annotated[
     Path | None,
