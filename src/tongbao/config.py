@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     signature_window_s: int = Field(default=300, ge=30, le=900)
     nonce_ttl_s: int = Field(default=900, ge=60, le=86_400)
     idempotency_ttl_s: int = Field(default=86_400, ge=3_600, le=7 * 86_400)
+    # A key whose first request has not answered after this long was left by a process that died
+    # mid-request: the next faithful retry takes it over and runs. Longer than any request runs.
+    idempotency_in_progress_s: int = Field(default=120, ge=5, le=3_600)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 
     # Merchant onboarding documents.

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tongbao.container import Container
@@ -82,10 +82,36 @@ async def begin(c: Container, app_id: str, key: str, fingerprint: str) -> Stored
             param="Idempotency-Key",
         )
     if existing.status_code is None or existing.response_body is None:
+        if await _take_over_abandoned(c, existing, now):
+            return None
         raise Conflict(
             "a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress"
         )
     return StoredResponse(existing.status_code, existing.response_body)
+
+
+async def _take_over_abandoned(c: Container, existing: IdempotencyRecord, now: datetime) -> bool:
+    """A first request that never answered (its process was killed before it could finish or free
+    the key) would hold the key for its whole TTL, and every retry would be told "in progress".
+    Past ``idempotency_in_progress_s`` the retry claims it instead; the conditional UPDATE lets one
+    retry win when several arrive at once. What the first request may have done is found again by
+    the retry itself (the out_trade_no / out_refund_no guards), so running it is safe."""
+    stale_before = now - timedelta(seconds=c.settings.idempotency_in_progress_s)
+    if existing.created_at > stale_before:
+        return False
+    async with c.uow() as tx:
+        claimed = await tx.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.app_id == existing.app_id,
+                IdempotencyRecord.key == existing.key,
+                IdempotencyRecord.status_code.is_(None),
+                IdempotencyRecord.created_at == existing.created_at,
+            )
+            .values(created_at=now, expires_at=now + timedelta(seconds=c.settings.idempotency_ttl_s))
+        )
+        await tx.commit()
+    return int(getattr(claimed, "rowcount", 0) or 0) == 1
 
 
 async def finish(c: Container, app_id: str, key: str, response: StoredResponse) -> None:
