@@ -61,7 +61,7 @@ def test_a_long_plan_on_the_command_line_is_read_as_json_and_callbacks_are_count
                 time.sleep(0.2)
         assert len(faults.json()["rules"]) == len(rules)
         callbacks = httpx.get(f"http://127.0.0.1:{port}/_control/callbacks", timeout=5)
-        assert callbacks.json() == {"pending": 0}
+        assert callbacks.json() == {"pending": 0, "retrying": 0, "next_retry_in_s": None}
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -18,7 +18,7 @@ from tongbao.channels.kinds import Channel, Method
 from .merchant import Answer, GaveUp, Merchant
 from .plan import EXPIRE_IN_S, ChaosPlan, Fate, PaymentScript
 
-CONCURRENCY: Final = 16
+CONCURRENCY: Final = 32
 # How long the merchant waits to see a payment succeed before it refunds (a lost callback may
 # leave it pending until the expiry finds it paid: then there is nothing to refund in this run).
 SUCCEEDED_WITHIN_S: Final = 8.0

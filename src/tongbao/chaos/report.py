@@ -16,7 +16,8 @@ VIOLATIONS_SHOWN = 40
 
 
 def progress_line(p: Progress, rounds: int, payments: int) -> str:
-    return f"{p.phase}: round {p.round}/{rounds} · payments {p.payments_done}/{payments} · kills {p.kills}"
+    line = f"{p.phase}: round {p.round}/{rounds} · payments {p.payments_done}/{payments} · kills {p.kills}"
+    return line + (f" · still {_counts(p.moving)}" if p.moving else "")
 
 
 def figures(o: Outcome) -> dict[str, Any]:
@@ -43,6 +44,8 @@ def figures(o: Outcome) -> dict[str, Any]:
         ],
         "restarts": o.restarts,
         "quiescence_s": round(o.settled.waited_s, 1),
+        "quiescence_trace": [{"after_s": at, "moving": still} for at, still in o.settled.trace],
+        "load_s": round(o.load_elapsed_s, 1),
         "elapsed_s": round(o.elapsed_s, 1),
     }
 

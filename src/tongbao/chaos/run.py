@@ -56,6 +56,7 @@ class Progress:
     round: int = 0
     payments_done: int = 0
     kills: int = 0
+    moving: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -71,6 +72,7 @@ class Outcome:
     duplicates_after_worker_kill: int
     violations: list[Violation]
     elapsed_s: float
+    load_elapsed_s: float
     restarts: dict[str, int]
     merchant_retries: int
     transport_errors: int
@@ -144,20 +146,27 @@ class _Run:
 
         progress.phase = "load and kills"
         refresh()
+        load_began = time.monotonic()
         try:
             result, kills = await asyncio.gather(load.run(on_payment), killer.run(on_round))
         finally:
             await merchant.aclose()
             await payer.aclose()
+        load_elapsed = time.monotonic() - load_began
         for child in [*deployment.apis, *deployment.workers]:  # a round's restart may itself have died
             if not child.alive:
                 progress.notes.append(f"{child.name} was dead after the load; started again")
                 child.start()
         progress.phase = "waiting for quiescence"
         refresh()
+
+        def on_look(still: dict[str, int]) -> None:
+            progress.moving = still
+            refresh()
+
         c = deployment.container()
         try:
-            settled = await settle(c, merchant_id, urls, SETTLE_LIMIT_S)
+            settled = await settle(c, merchant_id, urls, SETTLE_LIMIT_S, on_look)
             progress.phase = "checking"
             refresh()
             records = await read_records(c, merchant_id)
@@ -190,6 +199,7 @@ class _Run:
             explained,
             violations,
             time.monotonic() - begin,
+            load_elapsed,
             {child.name: child.starts - 1 for child in [*deployment.apis, *deployment.workers]},
             merchant.retries,
             merchant.transport_errors,

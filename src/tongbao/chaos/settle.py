@@ -1,15 +1,16 @@
 """Quiescence: the run is over when nothing is due any more. Every payment has passed its expiry, no
 job of the run is due or running, no expired payment is still pending (unless held for an operator)
-and the simulators have no callback left to send; twice in a row, a second apart. Bounded: past
+and the simulators have no callback to send now or soon; twice in a row, a second apart. Bounded: past
 the limit the checks run anyway and say what was still moving."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final
 
 import httpx
 
@@ -18,12 +19,16 @@ from tongbao.container import Container
 
 from .records import Records, read_records
 
+# A channel's retry due within this long is waited for (WeChat Pay's come after 15 s and 15 s).
+RETRY_SOON_S: Final = 20.0
+
 
 @dataclass(frozen=True)
 class Settled:
     reached: bool
     waited_s: float
     still: dict[str, int]  # what was still moving at the last look
+    trace: list[tuple[float, dict[str, int]]]  # (seconds waited, what was moving) at each change
 
 
 def moving(records: Records, callbacks: Mapping[Channel, int]) -> dict[str, int]:
@@ -50,31 +55,43 @@ def moving(records: Records, callbacks: Mapping[Channel, int]) -> dict[str, int]
 
 
 async def pending_callbacks(simulator_urls: Mapping[Channel, str]) -> dict[Channel, int]:
+    """Callbacks each simulator is sending now or will retry soon. One waiting minutes on its
+    channel's schedule (Alipay tries again after 4 minutes) is not waited for: it repeats what
+    Tongbao had to find out by itself meanwhile, and the checks say whether it did."""
     found: dict[Channel, int] = {}
     async with httpx.AsyncClient(timeout=5.0, trust_env=False) as http:
         for channel, url in simulator_urls.items():
             try:
-                found[channel] = int((await http.get(f"{url}/_control/callbacks")).json()["pending"])
-            except (httpx.HTTPError, ValueError, KeyError):
+                counts = (await http.get(f"{url}/_control/callbacks")).json()
+                soon = counts["next_retry_in_s"] is not None and counts["next_retry_in_s"] < RETRY_SOON_S
+                found[channel] = int(counts["pending"]) - int(counts["retrying"]) + int(soon)
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
                 found[channel] = 1  # a simulator that does not answer is not known to be idle
     return found
 
 
 async def settle(
-    c: Container, merchant_id: str, simulator_urls: Mapping[Channel, str], limit_s: float
+    c: Container,
+    merchant_id: str,
+    simulator_urls: Mapping[Channel, str],
+    limit_s: float,
+    on_look: Callable[[dict[str, int]], None] = lambda _: None,
 ) -> Settled:
     begin = time.monotonic()
     calm = 0
-    still: dict[str, int] = {}
+    trace: list[tuple[float, dict[str, int]]] = []
     while True:
         records = await read_records(c, merchant_id)
         still = moving(records, await pending_callbacks(simulator_urls))
-        calm = calm + 1 if not still else 0
         waited = time.monotonic() - begin
+        if not trace or trace[-1][1].keys() != still.keys():
+            trace.append((round(waited, 1), still))
+        on_look(still)
+        calm = calm + 1 if not still else 0
         if calm >= 2:
-            return Settled(True, waited, {})
+            return Settled(True, waited, {}, trace)
         if waited > limit_s:
-            return Settled(False, waited, still)
+            return Settled(False, waited, still, trace)
         await asyncio.sleep(1.0)
 
 

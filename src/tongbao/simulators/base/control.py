@@ -83,9 +83,15 @@ def faults_handler(faults: FaultInjector) -> Callable[[Request], Awaitable[Any]]
 
 def callbacks_handler(notifier: NotificationSender) -> Callable[[Request], Awaitable[Any]]:
     """``GET``: how many notifications (and their retries, and background steps) are still to be
-    sent, so a run can tell when the channel has nothing more to say."""
+    sent, so a run can tell when the channel has nothing more to say; of those, how many wait to
+    retry after a failed attempt, and in how many seconds the first retry is due."""
 
     async def handle(request: Request) -> Any:
-        return {"pending": notifier.pending}
+        retrying, next_retry_s = notifier.retries_waiting()
+        return {
+            "pending": notifier.pending,
+            "retrying": retrying,
+            "next_retry_in_s": None if next_retry_s is None else round(next_retry_s, 1),
+        }
 
     return handle
