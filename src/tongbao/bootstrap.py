@@ -74,4 +74,5 @@ PERIODIC = (
 
 
 def build_worker(c: Container, **options: float | int | str) -> Worker:
+    options.setdefault("lease_s", c.settings.job_lease_s)
     return Worker(c, JOB_HANDLERS, PERIODIC, **options)  # type: ignore[arg-type]

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # it again: disabling an app or suspending a merchant reaches every other process within it.
     caller_cache_s: float = Field(default=2.0, ge=0, le=60)
     idempotency_ttl_s: int = Field(default=86_400, ge=3_600, le=7 * 86_400)
+    # A key whose first request has not answered after this long was left by a process that died
+    # mid-request: the next faithful retry takes it over and runs. Longer than any request runs.
+    idempotency_in_progress_s: int = Field(default=120, ge=5, le=3_600)
     max_body_bytes: int = Field(default=1_048_576, ge=1_024)
 
     # Merchant onboarding documents.
@@ -66,6 +69,9 @@ class Settings(BaseSettings):
     # How many times the janitor asks about one refund before it stops and operators are told
     # (hourly after the first quarter hour: about three weeks).
     refund_sync_max_attempts: int = Field(default=500, ge=1, le=100_000)
+    # How long a worker holds a job it claimed: a worker that dies mid-job leaves it to the others
+    # this long after the claim. A handler may run for three quarters of it.
+    job_lease_s: float = Field(default=120.0, ge=10, le=3_600)
 
     log_json: bool = False
 

@@ -5,6 +5,7 @@ signed request (new nonce and timestamp) carrying the same key."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,7 +14,10 @@ from fastapi import APIRouter
 from tongbao.api.app import create_app
 from tongbao.bootstrap import build_container
 from tongbao.client import TongbaoClient, encode_json
+from tongbao.container import Container
+from tongbao.security.idempotency import request_fingerprint
 from tongbao.security.master_key import MasterKey
+from tongbao.security.models import IdempotencyRecord
 from tongbao.security.secretbox import decode_master_key
 
 from ..support.factories import error_of, ok
@@ -137,3 +141,41 @@ def test_an_unexpected_failure_is_a_signed_500_and_frees_the_key(
         assert "idempotent-replayed" not in retried.headers
     finally:
         client.close()
+
+
+async def _left_by_a_crash(c: Container, app_id: str, key: str, path: str, body: bytes) -> None:
+    """The record a process leaves when it is killed between taking a key and answering."""
+    now = c.clock.now()
+    async with c.uow() as tx:
+        tx.add(
+            IdempotencyRecord(
+                app_id=app_id,
+                key=key,
+                request_sha256=request_fingerprint("POST", path, body),
+                status_code=None,
+                response_body=None,
+                created_at=now,
+                expires_at=now + timedelta(seconds=c.settings.idempotency_ttl_s),
+            )
+        )
+        await tx.commit()
+
+
+def test_a_key_left_in_progress_by_a_killed_process_is_taken_over_by_a_retry(
+    tongbao: Stack, shop: WeChatMerchant
+) -> None:
+    body = {"out_trade_no": "IDEM-CRASH", "amount": 700, "subject": "Tea", "method": "wechat_native"}
+    tongbao.server.run(
+        _left_by_a_crash(tongbao.container, shop.app_id, "k-crash", "/v1/payments", encode_json(body))
+    )
+    soon = shop.client.post("/v1/payments", body, idempotency_key="k-crash")
+    assert error_of(soon, 409)["code"] == "idempotency_request_in_progress"  # it may still be running
+
+    tongbao.clock.advance(tongbao.container.settings.idempotency_in_progress_s + 1)
+    other = {**body, "amount": 701}
+    reused = shop.client.post("/v1/payments", other, idempotency_key="k-crash")
+    assert error_of(reused, 409)["code"] == "idempotency_key_reused"  # only the same request takes it
+    taken = shop.client.post("/v1/payments", body, idempotency_key="k-crash")
+    assert taken.status_code == 201 and "idempotent-replayed" not in taken.headers
+    replay = shop.client.post("/v1/payments", body, idempotency_key="k-crash")
+    assert replay.headers["idempotent-replayed"] == "true" and replay.content == taken.content

@@ -40,11 +40,40 @@ def test_a_standalone_simulator_starts_with_its_faults(channel: str) -> None:
 
 
 @pytest.mark.slow
+def test_a_long_plan_on_the_command_line_is_read_as_json_and_callbacks_are_counted() -> None:
+    # Longer than a file name may be: it must not be mistaken for one.
+    rules = [{"endpoint": e, "kind": "error_5xx", "rate": 0.1} for e in ("create", "query", "close") * 10]
+    plan = {"seed": 9, "rules": rules}
+    port = free_port()
+    proc = subprocess.Popen(
+        [*TONGBAO, "sim", "wechatpay", "--port", str(port), "--faults", json.dumps(plan)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                faults = httpx.get(f"http://127.0.0.1:{port}/_control/faults", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert len(faults.json()["rules"]) == len(rules)
+        callbacks = httpx.get(f"http://127.0.0.1:{port}/_control/callbacks", timeout=5)
+        assert callbacks.json() == {"pending": 0, "retrying": 0, "next_retry_in_s": None}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["sim", "paypal"], "unknown channel"),
         (["sim", "alipay", "--faults", '{"seed": 1, "rules": [{}]}'], "--faults"),
+        (["sim", "alipay", "--faults", "no-such-plan.json"], "--faults"),
     ],
 )
 def test_bad_simulator_arguments_exit_2_with_a_reason(args: list[str], message: str) -> None:

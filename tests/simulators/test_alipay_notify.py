@@ -128,3 +128,18 @@ def test_paying_another_amount_reports_what_was_paid(app: AlipayApp, receiver: t
     order_no, path = paid(app, receiver, amount=1000)
     assert wait_for(receiver[0], path, 1)[0].params["total_amount"] == "10.00"
     assert app.control("POST", "/pay", json={"out_trade_no": order_no}).status_code == 409
+
+
+def test_the_control_api_counts_callbacks_still_to_send_and_when_the_next_retry_is_due() -> None:
+    slow = start_simulator(True, callback_schedule_s=(30.0,), http_timeout_s=1.0)
+    try:
+        with httpx.Client(timeout=10, trust_env=False) as http:
+            app = AlipayApp(slow, http).register()
+            order_no = f"TB{secrets.token_hex(8)}"
+            app.precreate(order_no, notify_url="http://127.0.0.1:9/notify")  # nobody listens
+            app.control("POST", "/pay", json={"out_trade_no": order_no})
+            wait_until(lambda: app.control("GET", "/callbacks").json()["retrying"] == 1)
+            counted = app.control("GET", "/callbacks").json()
+            assert counted["pending"] == 1 and 20 < counted["next_retry_in_s"] <= 30
+    finally:
+        slow.server.stop()  # the simulator's close cancels the waiting retry

@@ -24,10 +24,11 @@ FACTORIES = {
 
 def _plan(spec: str) -> FaultPlan:
     """A fault plan as JSON text or the path of a JSON file: {"seed": 7, "rules": [...]}."""
-    text = Path(spec).read_text() if Path(spec).is_file() else spec
+    # JSON text is taken as it is: asking the file system about a long one fails (name too long).
     try:
+        text = spec if spec.lstrip().startswith("{") else Path(spec).read_text()
         return FaultPlan.from_json(json.loads(text))
-    except (ValueError, FaultPlanError) as exc:
+    except (OSError, ValueError, FaultPlanError) as exc:
         err.print(f"[red]--faults: {exc}[/]")
         raise typer.Exit(2) from exc
 

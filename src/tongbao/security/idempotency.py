@@ -86,8 +86,9 @@ async def claim(c: Container, tx: AsyncSession, app_id: str, wanted: Claim) -> b
     return (await tx.execute(_claim(tx), params)).scalar() is not None
 
 
-async def earlier_answer(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse:
-    """The first answer under a key that was held already, or the reason there is none to give."""
+async def earlier_answer(c: Container, app_id: str, key: str, fingerprint: str) -> StoredResponse | None:
+    """The first answer under a key that was held already, or the reason there is none to give;
+    None if the first request was abandoned and this one takes the key over (go ahead)."""
     async with c.uow() as tx:
         existing = await tx.scalar(
             select(IdempotencyRecord).where(IdempotencyRecord.app_id == app_id, IdempotencyRecord.key == key)
@@ -103,10 +104,36 @@ async def earlier_answer(c: Container, app_id: str, key: str, fingerprint: str) 
             param="Idempotency-Key",
         )
     if existing.status_code is None or existing.response_body is None:
+        if await _take_over_abandoned(c, existing, c.clock.now()):
+            return None
         raise Conflict(
             "a request with this Idempotency-Key is in progress", code="idempotency_request_in_progress"
         )
     return StoredResponse(existing.status_code, existing.response_body)
+
+
+async def _take_over_abandoned(c: Container, existing: IdempotencyRecord, now: datetime) -> bool:
+    """A first request that never answered (its process was killed before it could finish or free
+    the key) would hold the key for its whole TTL, and every retry would be told "in progress".
+    Past ``idempotency_in_progress_s`` the retry claims it instead; the conditional UPDATE lets one
+    retry win when several arrive at once. What the first request may have done is found again by
+    the retry itself (the out_trade_no / out_refund_no guards), so running it is safe."""
+    stale_before = now - timedelta(seconds=c.settings.idempotency_in_progress_s)
+    if existing.created_at > stale_before:
+        return False
+    async with c.uow() as tx:
+        claimed = await tx.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.app_id == existing.app_id,
+                IdempotencyRecord.key == existing.key,
+                IdempotencyRecord.status_code.is_(None),
+                IdempotencyRecord.created_at == existing.created_at,
+            )
+            .values(created_at=now, expires_at=now + timedelta(seconds=c.settings.idempotency_ttl_s))
+        )
+        await tx.commit()
+    return int(getattr(claimed, "rowcount", 0) or 0) == 1
 
 
 async def finish(c: Container, app_id: str, key: str, response: StoredResponse) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ..base.control import check_fields, faults_handler, json_route, read_json
+from ..base.control import callbacks_handler, check_fields, faults_handler, json_route, read_json
 from . import state_refunds
 from .state import AlipaySimulator
 
@@ -45,4 +45,5 @@ def control_routes(sim: AlipaySimulator) -> list[Route]:
         Route("/_control/orders/{out_trade_no}", json_route(trade), methods=["GET"]),
         Route("/_control/refunds/settle", json_route(settle_refund), methods=["POST"]),
         Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
+        Route("/_control/callbacks", json_route(callbacks_handler(sim.notifier)), methods=["GET"]),
     ]

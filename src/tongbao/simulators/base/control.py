@@ -1,6 +1,6 @@
 """What every simulator's control API (``/_control/…``, JSON, no auth) shares: its error, reading
-a JSON object, answering JSON, checking a registration's fields and the payer's amount, and the
-fault-plan endpoint."""
+a JSON object, answering JSON, checking a registration's fields and the payer's amount, the
+fault-plan endpoint and the count of callbacks still to send."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..faults import FaultInjector, FaultPlan, FaultPlanError
+from .sending import NotificationSender
 
 
 class ControlError(Exception):
@@ -76,5 +77,21 @@ def faults_handler(faults: FaultInjector) -> Callable[[Request], Awaitable[Any]]
         elif request.method == "DELETE":
             faults.clear()
         return faults.plan_json()
+
+    return handle
+
+
+def callbacks_handler(notifier: NotificationSender) -> Callable[[Request], Awaitable[Any]]:
+    """``GET``: how many notifications (and their retries, and background steps) are still to be
+    sent, so a run can tell when the channel has nothing more to say; of those, how many wait to
+    retry after a failed attempt, and in how many seconds the first retry is due."""
+
+    async def handle(request: Request) -> Any:
+        retrying, next_retry_s = notifier.retries_waiting()
+        return {
+            "pending": notifier.pending,
+            "retrying": retrying,
+            "next_retry_in_s": None if next_retry_s is None else round(next_retry_s, 1),
+        }
 
     return handle

@@ -65,6 +65,8 @@ class NotificationSender:
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # When each delivery waiting between attempts tries again (the loop's clock), by delivery.
+        self._retry_at: dict[object, float] = {}
 
     def fate(self, endpoint: str = "callback") -> Fate:
         """What the plan does to the next callback; refund callbacks draw on "refund_callback", so a
@@ -134,9 +136,15 @@ class NotificationSender:
     async def _deliver(self, delay_s: float, copy: int, attempt: Attempt) -> None:
         if delay_s:
             await asyncio.sleep(delay_s)
+        token = object()
+        loop = asyncio.get_running_loop()
         for number, wait_s in enumerate((0.0, *self._schedule), start=1):
             if wait_s:
-                await asyncio.sleep(wait_s)
+                self._retry_at[token] = loop.time() + wait_s
+                try:
+                    await asyncio.sleep(wait_s)
+                finally:
+                    self._retry_at.pop(token, None)
             if await attempt(number, copy):
                 return
 
@@ -151,6 +159,13 @@ class NotificationSender:
     @property
     def pending(self) -> int:
         return len(self._tasks)
+
+    def retries_waiting(self) -> tuple[int, float | None]:
+        """How many deliveries wait to try again after a failed attempt, and in how many seconds the
+        first of them will."""
+        if not self._retry_at:
+            return 0, None
+        return len(self._retry_at), max(0.0, min(self._retry_at.values()) - asyncio.get_running_loop().time())
 
     async def wait_idle(self) -> None:
         """Until every delivery started so far has finished (acknowledged or given up)."""

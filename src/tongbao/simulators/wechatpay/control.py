@@ -8,7 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.routing import Route
 
-from ..base.control import ControlError, check_fields, faults_handler, json_route, read_json
+from ..base.control import (
+    ControlError,
+    callbacks_handler,
+    check_fields,
+    faults_handler,
+    json_route,
+    read_json,
+)
 from .state import WeChatPaySimulator
 
 _MERCHANT_FIELDS = ("mchid", "appid", "serial_no", "public_key_pem", "apiv3_key", "platform_verification")
@@ -57,4 +64,5 @@ def control_routes(sim: WeChatPaySimulator) -> list[Route]:
         Route("/_control/orders/{out_trade_no}", json_route(order), methods=["GET"]),
         Route("/_control/refunds/settle", json_route(settle), methods=["POST"]),
         Route("/_control/faults", json_route(faults_handler(sim.faults)), methods=["GET", "PUT", "DELETE"]),
+        Route("/_control/callbacks", json_route(callbacks_handler(sim.notifier)), methods=["GET"]),
     ]
