@@ -1,4 +1,7 @@
-"""``Annotated`` dependencies the routers share: the container, the calling app, the operator."""
+"""``Annotated`` dependencies the routers share: the container, the calling app, the operator.
+
+They are ``async`` although none waits for anything: FastAPI runs a plain function dependency in a
+worker thread, a hand-off per dependency per request."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from tongbao.security.operators import OperatorService
 from tongbao.security.redaction import remember_secret
 
 
-def get_container(request: Request) -> Container:
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
@@ -31,7 +34,7 @@ _merchant_signature = APIKeyHeader(
 )
 
 
-def get_caller(request: Request, _: Annotated[str | None, Depends(_merchant_signature)]) -> Caller:
+async def get_caller(request: Request, _: Annotated[str | None, Depends(_merchant_signature)]) -> Caller:
     caller = request.scope.get("state", {}).get("caller")
     if not isinstance(caller, Caller):  # only reachable if a route is mounted outside /v1/
         raise Unauthorized("this endpoint needs a signed request", code="authorization_missing")
@@ -41,7 +44,7 @@ def get_caller(request: Request, _: Annotated[str | None, Depends(_merchant_sign
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def refuse_nul_in_url(request: Request) -> None:
+async def refuse_nul_in_url(request: Request) -> None:
     """Every route's path and query parameters: PostgreSQL text cannot hold NUL, so an id or a
     filter holding one is bad input, answered before any route reads the database with it."""
     for name, value in (*request.path_params.items(), *request.query_params.multi_items()):

@@ -22,7 +22,7 @@ from tongbao.channels.kinds import Channel
 from tongbao.cli.runtime import err, load_settings, master_key
 from tongbao.config import Settings
 from tongbao.harness.deployment import Layout
-from tongbao.harness.processes import named_cpu_seconds
+from tongbao.harness.processes import NamedCpu
 from tongbao.security.master_key import MasterKey
 
 bench_app = typer.Typer(
@@ -104,7 +104,7 @@ def bench_create(  # noqa: PLR0913
     show = _progress(as_json)
     meters: dict[str, Any] = {"bench": _own_cpu}
     if (os.environ.get("TONGBAO_DATABASE_URL") or "").startswith("postgresql"):
-        meters["database"] = lambda: named_cpu_seconds("postgres")  # the whole server's, others' too
+        meters["database"] = NamedCpu("postgres")  # the whole server's, other clients' too
     if base_url is not None:
         settings = load_settings(data_dir)
         demo_file = settings.data_dir / "demo.json"

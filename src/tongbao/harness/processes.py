@@ -126,21 +126,37 @@ def group_cpu_seconds(pgid: int) -> float | None:
     return total / ticks
 
 
-def named_cpu_seconds(command: str) -> float | None:
-    """CPU of every live process whose command name is ``command`` (e.g. the database server's)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
-        except (OSError, ValueError, IndexError):
-            continue
-        if name == command:
-            fields = rest.split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+class NamedCpu:
+    """CPU used since it was made by the processes named ``command`` (the database server's), as
+    a counter that only grows: processes that exit between two readings take nothing away."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self._last = self._read() or {}
+        self._total = 0.0
+
+    def _read(self) -> dict[int, float] | None:
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+            except (OSError, ValueError, IndexError):
+                continue
+            if name == self.command:
+                fields = rest.split()
+                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+        return found
+
+    def __call__(self) -> float | None:
+        now = self._read()
+        if now is None:
+            return None
+        self._total += sum(max(0.0, cpu - self._last.get(pid, 0.0)) for pid, cpu in now.items())
+        self._last = now
+        return self._total

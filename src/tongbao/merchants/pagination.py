@@ -31,7 +31,7 @@ Model = TypeVar("Model", bound=BaseModel)
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     starting_after: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Page:
@@ -91,7 +91,7 @@ class Window:
     created_lt: datetime | None = None
 
 
-def window_params(
+async def window_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,
     starting_after: Annotated[
         str | None, Query(max_length=200, description="The next_cursor of the page before")
