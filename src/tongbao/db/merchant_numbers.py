@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tongbao.db.upsert import table_of
+from tongbao.db.statements import table_of
 from tongbao.errors import Conflict
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, false, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for, per_dialect, table_of
+from tongbao.db.statements import insert_for, per_dialect, table_of
 from tongbao.ids import new_id
 from tongbao.jobs.models import Job
 from tongbao.jobs.wakeup import job_due_now

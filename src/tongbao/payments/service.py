@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,8 +20,8 @@ from tongbao.channels.kinds import Method
 from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
 from tongbao.db.retry import retrying
+from tongbao.db.statements import column_values, table_of
 from tongbao.db.uow import publish
-from tongbao.db.upsert import table_of
 from tongbao.errors import Conflict, Forbidden, InvalidRequest
 from tongbao.ids import new_id
 from tongbao.jobs.payloads import schedule
@@ -39,6 +39,8 @@ from tongbao.payments.schemas import PaymentCreate
 from tongbao.payments.store import attempts_of, load_payment, lock_attempt
 
 _attempts = table_of(PaymentAttempt)
+_INSERT_PAYMENT = insert(table_of(Payment))
+_INSERT_ATTEMPT = insert(_attempts)
 _NOTE_OPENING = (
     update(_attempts)
     .where(_attempts.c.id == bindparam("b_id"), _attempts.c.status == AttemptStatus.PENDING.value)
@@ -152,12 +154,14 @@ class PaymentService:
             channel=account.channel if account else None,
             channel_account_id=account.id if account else None,
             account_mode=account.mode if account else None,
+            refunded_amount=0,
             created_at=now,
             updated_at=now,
         )
-        tx.add(payment)
+        # Written with Core, not the unit of work: a new row needs no change tracking, and the
+        # object stays as written for the answer.
         try:
-            await tx.flush()
+            await tx.execute(_INSERT_PAYMENT, column_values(payment))
         except IntegrityError:
             await tx.rollback()
             return None, None, None
@@ -187,7 +191,7 @@ class PaymentService:
             created_at=now,
             updated_at=now,
         )
-        tx.add(attempt)
+        await tx.execute(_INSERT_ATTEMPT, column_values(attempt))
         if payment.channel_account_id != account.id:  # the cashier's pick of a method
             payment.channel = account.channel
             payment.channel_account_id = account.id
@@ -195,7 +199,6 @@ class PaymentService:
         # The janitor: asks the channel about this attempt unless a callback settles it first.
         first_query = domain.next_query_at(now, 0, payment.expires_at) or payment.expires_at
         await schedule(tx, QueryAttempt(attempt.id), now=now, run_at=first_query)
-        await tx.flush()
         return attempt
 
     async def _open_at_channel(

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for, per_dialect, table_of
+from tongbao.db.statements import insert_for, per_dialect, table_of
 from tongbao.errors import Conflict, InvalidRequest
 from tongbao.security.models import IdempotencyRecord
 

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.upsert import insert_for, per_dialect, table_of
+from tongbao.db.statements import insert_for, per_dialect, table_of
 from tongbao.errors import Unauthorized
 from tongbao.security.models import RequestNonce
 

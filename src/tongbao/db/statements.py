@@ -1,5 +1,6 @@
-"""``INSERT … ON CONFLICT``, which both databases speak with the same words through their own
-SQLAlchemy dialect: one statement where a unique key decides, with no read before it.
+"""Statements of the hot paths. ``INSERT … ON CONFLICT``, which both databases speak with the same
+words through their own SQLAlchemy dialect: one statement where a unique key decides, with no read
+before it.
 
 Hot statements are built once per dialect (``per_dialect``) against the table, not the ORM entity,
 and run with their values as parameters: SQLAlchemy then computes their cache key once, and skips
@@ -12,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Table, inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,3 +46,10 @@ def table_of(model: Any) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+def column_values(row: Any) -> dict[str, Any]:
+    """A new model object's values by column, for a Core INSERT of it (no unit of work). Columns
+    left unset are NULL: set every column with a default on the object itself."""
+    mapper = inspect(type(row))
+    return {prop.columns[0].key: getattr(row, prop.key) for prop in mapper.column_attrs}
