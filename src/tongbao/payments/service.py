@@ -20,7 +20,7 @@ from tongbao.channels.kinds import Method
 from tongbao.container import Container
 from tongbao.db.merchant_numbers import earlier_request
 from tongbao.db.retry import retrying
-from tongbao.db.statements import column_values, table_of
+from tongbao.db.statements import column_values, core_transaction, table_of
 from tongbao.db.uow import publish
 from tongbao.errors import Conflict, Forbidden, InvalidRequest
 from tongbao.ids import new_id
@@ -249,7 +249,7 @@ class PaymentService:
         """The channel's answer on a still-pending attempt, in one statement: no state moves, so no
         lock of the payment is needed; a callback that settled the attempt first wins (False)."""
         params = {"b_id": attempt_id, "action": action, "last_error": error, "updated_at": self.c.clock.now()}
-        async with self.c.uow() as tx:
+        async with core_transaction(self.c.engine) as tx:
             result = await tx.execute(_NOTE_OPENING, params)
             await tx.commit()
         return bool(getattr(result, "rowcount", 0))

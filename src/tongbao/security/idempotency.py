@@ -13,10 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.statements import insert_for, per_dialect, table_of
+from tongbao.db.statements import Executor, core_transaction, insert_for, per_dialect, table_of
 from tongbao.errors import Conflict, InvalidRequest
 from tongbao.security.models import IdempotencyRecord
 
@@ -72,7 +71,7 @@ class Claim:
     fingerprint: str
 
 
-async def claim(c: Container, tx: AsyncSession, app_id: str, wanted: Claim) -> bool:
+async def claim(c: Container, tx: Executor, app_id: str, wanted: Claim) -> bool:
     """Claims the key in the caller's transaction; False if a live record holds it."""
     now = c.clock.now()
     fields = {
@@ -143,7 +142,7 @@ async def finish(c: Container, app_id: str, key: str, response: StoredResponse) 
         "status_code": response.status_code,
         "response_body": response.body,
     }
-    async with c.uow() as tx:
+    async with core_transaction(c.engine) as tx:
         await tx.execute(_FINISH, params)
         await tx.commit()
 

@@ -6,10 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tongbao.container import Container
-from tongbao.db.statements import insert_for, per_dialect, table_of
+from tongbao.db.statements import Executor, core_transaction, insert_for, per_dialect, table_of
 from tongbao.errors import Unauthorized
 from tongbao.security.models import RequestNonce
 
@@ -33,7 +32,7 @@ def replayed() -> Unauthorized:
     return Unauthorized("this nonce was already used", code="replayed_request", param="nonce")
 
 
-async def take_nonce(c: Container, tx: AsyncSession, app_id: str, nonce: str) -> bool:
+async def take_nonce(c: Container, tx: Executor, app_id: str, nonce: str) -> bool:
     """Spends the nonce in the caller's transaction; False if it was spent already."""
     now = c.clock.now()
     expires_at = now + timedelta(seconds=c.settings.nonce_ttl_s)
@@ -42,7 +41,7 @@ async def take_nonce(c: Container, tx: AsyncSession, app_id: str, nonce: str) ->
 
 
 async def consume_nonce(c: Container, app_id: str, nonce: str) -> None:
-    async with c.uow() as tx:
+    async with core_transaction(c.engine) as tx:
         taken = await take_nonce(c, tx, app_id, nonce)
         await tx.commit()
     if not taken:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tongbao.container import Container
+from tongbao.db.statements import core_transaction
 from tongbao.errors import Forbidden, Unauthorized
 from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.domain.apps import ip_allowed
@@ -92,7 +93,7 @@ async def authenticate(
         if refusal is not None:
             raise refusal
         return Authenticated(caller, secret)
-    async with c.uow() as tx:
+    async with core_transaction(c.engine) as tx:
         if not await take_nonce(c, tx, auth.app_id, auth.nonce):
             await tx.rollback()
             raise replayed()
