@@ -6,16 +6,15 @@ SQLite always. PostgreSQL when ``TONGBAO_TEST_PG_URL`` is set or 127.0.0.1:5432 
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+
+from tongbao.harness.databases import scratch_database
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -48,24 +47,11 @@ def backends() -> list[str]:
     return found
 
 
-async def _admin(sql: str) -> None:
-    engine = create_async_engine(pg_url(), isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.exec_driver_sql(sql)
-    finally:
-        await engine.dispose()
-
-
 @contextmanager
 def throwaway_database(backend: str, workdir: Path) -> Iterator[str]:
     """A URL to an empty database that is gone after the block."""
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{workdir / 'tongbao.db'}"
         return
-    name = f"tongbao_test_{secrets.token_hex(6)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url()).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with scratch_database(pg_url(), prefix="tongbao_test") as url:
+        yield url
