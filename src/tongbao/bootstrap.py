@@ -75,4 +75,5 @@ PERIODIC = (
 
 def build_worker(c: Container, **options: float | int | str) -> Worker:
     options.setdefault("lease_s", c.settings.job_lease_s)
+    options.setdefault("concurrency", c.settings.worker_concurrency)
     return Worker(c, JOB_HANDLERS, PERIODIC, **options)  # type: ignore[arg-type]

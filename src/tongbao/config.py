@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # How long a worker holds a job it claimed: a worker that dies mid-job leaves it to the others
     # this long after the claim. A handler may run for three quarters of it.
     job_lease_s: float = Field(default=120.0, ge=10, le=3_600)
+    # Jobs a worker process runs at once. Most wait on the network (a merchant's endpoint, a
+    # channel), so the number is high: endpoints that hang hold at most NOTIFY_PER_ENDPOINT each,
+    # and the rest stay free for the healthy ones.
+    worker_concurrency: int = Field(default=64, ge=1, le=1_000)
 
     log_json: bool = False
 
