@@ -80,8 +80,9 @@ async def deliver(c: Container, event_id: str, trigger: Trigger) -> Outcome:
     if trigger is Trigger.SCHEDULE and event.status != EventStatus.PENDING:
         return Outcome(EventStatus(event.status), None, None)
     limit = pool.limit(url)
-    if trigger is Trigger.SCHEDULE and limit.locked():
-        return Outcome(EventStatus.PENDING, c.clock.now() + timedelta(seconds=1), None)
+    if trigger is Trigger.SCHEDULE and limit.crowded:
+        # Back when the deliveries ahead of it could have ended; no attempt is used up.
+        return Outcome(EventStatus.PENDING, c.clock.now() + timedelta(seconds=pool.timeout_s), None)
     attempted_at = c.clock.now()
     async with limit:
         status_code, error, latency_ms = await _post(c, pool, event, url)
