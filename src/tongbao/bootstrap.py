@@ -1,7 +1,8 @@
 """The one place that wires Tongbao together: the container, what each domain event triggers, and
 which handler runs each kind of job.
 
-The money chain runs one way (payments ← refunds ← cases): payments never call refunds or cases.
+The money chain runs one way (payments ← refunds ← cases), and the ledger listens to all of them:
+payments never call refunds or cases, and nothing calls the ledger.
 What a payment's change triggers further up (an exception case, the policy refund of a duplicate,
 a case settled by its refund) is a handler of the event the change returned, registered here and
 run by the unit of work in the same transaction.
@@ -19,6 +20,9 @@ from tongbao.db.uow import EventHandlers, UnitOfWork
 from tongbao.jobs.housekeeping import Housekeeping, housekeeping
 from tongbao.jobs.payloads import JobPayload
 from tongbao.jobs.worker import Handler, Periodic, Worker
+from tongbao.ledger import handlers as ledger_handlers
+from tongbao.ledger.jobs import FoldBalances, SealChain, fold_balances, seal_chain
+from tongbao.ledger.refusals import report_refusal
 from tongbao.notify.endpoints import EndpointPool
 from tongbao.notify.events import DeliverEvent
 from tongbao.notify.jobs import deliver_event
@@ -34,6 +38,7 @@ from tongbao.ttl_cache import TtlCache
 
 def event_handlers() -> EventHandlers:
     handlers = EventHandlers()
+    ledger_handlers.register(handlers)
     case_handlers.register(handlers)
     return handlers
 
@@ -45,7 +50,7 @@ def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock |
     return Container(
         settings=settings,
         engine=engine,
-        uow=UnitOfWork(make_sessionmaker(engine), event_handlers()),
+        uow=UnitOfWork(make_sessionmaker(engine), event_handlers(), on_refused=report_refusal),
         secrets=secrets,
         master_key_is_demo=master_key.is_demo,
         channels=ChannelRegistry(secrets, clock, timeout_s=settings.channel_timeout_s),
@@ -64,12 +69,16 @@ JOBS: dict[type[JobPayload], Handler] = {
     CloseAttempt: payment_jobs.close_stray_attempt,
     PollBarcode: poll_barcode,
     SyncRefund: sync_refund,
+    FoldBalances: fold_balances,
+    SealChain: seal_chain,
 }
 JOB_HANDLERS: dict[str, Handler] = {payload.KIND: handler for payload, handler in JOBS.items()}
 
 PERIODIC = (
     Periodic(Housekeeping.KIND, every_s=60),
     Periodic(ExpirySweep.KIND, every_s=30),
+    Periodic(FoldBalances.KIND, every_s=1),
+    Periodic(SealChain.KIND, every_s=5),
 )
 
 

@@ -24,6 +24,11 @@ PREFIXES: Final = {
     "delivery": "ndl",
     "case": "exc",
     "alert": "alr",
+    "ledger_entry": "le",
+    "fee_plan": "fpl",
+    "cost_plan": "cpl",
+    "recon_difference": "ird",
+    "recon_run": "irr",
 }
 
 

@@ -1,13 +1,15 @@
 """Money: an integer of minor units with its ISO 4217 currency, and the channels' wire formats.
 
 Conversions to and from the channels' formats live here and nowhere else (Alipay and bills: yuan
-strings with two decimals; UnionPay: fen strings; WeChat Pay: integer fen).
+strings with two decimals; UnionPay: fen strings; WeChat Pay: integer fen), and the rounding of
+computed amounts (fees), which is half up to the fen, per transaction.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 # Currencies Tongbao accepts, with their minor-unit exponent. The channels in scope settle in CNY.
@@ -56,3 +58,26 @@ def string_to_fen(text: str) -> int:
     if _FEN.fullmatch(text) is None:
         raise ValueError(f"not a fen amount: {text!r}")
     return int(text)
+
+
+# -- clearing: the one rounding rule ----------------------------------------------------------------
+
+BASIS_POINTS: Final = Decimal(10_000)
+
+
+def round_fen(value: Decimal) -> int:
+    """The rounding of every computed amount (fees, proportional returns): half up to the minor
+    unit, once per transaction, never on intermediate figures."""
+    return int(value.to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def rate_of(amount: int, rate_bps: Decimal) -> int:
+    """``amount`` × ``rate_bps`` basis points, rounded by ``round_fen``."""
+    return round_fen(Decimal(amount) * rate_bps / BASIS_POINTS)
+
+
+def share_of(total: int, part: int, whole: int) -> int:
+    """``total`` × ``part`` / ``whole``, rounded by ``round_fen``: the share of a fee that a part of
+    its payment carries."""
+    assert whole > 0 and 0 <= part <= whole, (part, whole)
+    return round_fen(Decimal(total) * Decimal(part) / Decimal(whole))

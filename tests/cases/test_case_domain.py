@@ -17,6 +17,7 @@ ALLOWED = {
     "refund_mismatch": {"mark_refunded", "mark_failed", "resolve", "dismiss"},
     "refund_overdue": {"mark_refunded", "mark_failed", "resume", "resolve", "dismiss"},
     "refund_contradicted": {"mark_refunded", "mark_failed"},
+    "ledger_refused": {"resolve", "dismiss"},
 }
 ABOUT_A_REFUND = {"refund_mismatch", "refund_overdue", "refund_contradicted"}
 SETTLING = {"mark_refunded", "mark_failed", "resume"}

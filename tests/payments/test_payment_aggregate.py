@@ -64,6 +64,7 @@ class PaymentRow:
 class AttemptRow:
     id: str
     payment_id: str = "pay_1"
+    method: str = "wechat_native"
     channel: str = "wechatpay"
     channel_account_id: str = "cha_1"
     account_mode: str = "own"

@@ -29,6 +29,8 @@ from tongbao.bootstrap import build_worker
 from tongbao.cases import api as cases_api
 from tongbao.console import cashier
 from tongbao.container import Container
+from tongbao.ledger import admin_api as ledger_admin_api
+from tongbao.ledger import api as ledger_api
 from tongbao.merchants import (
     app_api,
     channel_api,
@@ -122,6 +124,8 @@ def create_app(
         notify_api.router,
         notify_api.admin_router,
         cases_api.router,
+        ledger_api.router,
+        ledger_admin_api.router,
         cashier.router,
         *routers,
     ):

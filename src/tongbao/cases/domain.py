@@ -23,6 +23,7 @@ class CaseKind(StrEnum):
     REFUND_MISMATCH = "refund_mismatch"  # the channel reports a refund of another amount than asked
     REFUND_OVERDUE = "refund_overdue"  # a day of asking and the channel still has no final word
     REFUND_CONTRADICTED = "refund_contradicted"  # reported succeeded after it had failed
+    LEDGER_REFUSED = "ledger_refused"  # the ledger refused what a payment or refund did: rolled back
 
 
 class CaseStatus(StrEnum):
@@ -61,6 +62,7 @@ DECISIONS: Final[dict[CaseKind, frozenset[CaseDecision]]] = {
         }
     ),
     CaseKind.REFUND_CONTRADICTED: frozenset({CaseDecision.MARK_REFUNDED, CaseDecision.MARK_FAILED}),
+    CaseKind.LEDGER_REFUSED: frozenset({CaseDecision.RESOLVE, CaseDecision.DISMISS}),
 }
 # Cases about a refund itself (not one that returns a capture): their refund is open by definition.
 REFUND_KINDS: Final = frozenset(

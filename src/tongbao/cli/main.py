@@ -16,7 +16,7 @@ from rich.table import Table
 
 from tongbao.api.app import create_app
 from tongbao.bootstrap import build_container, build_worker
-from tongbao.cli import asgi, bench, chaos, manage, sim
+from tongbao.cli import asgi, bench, chaos, ledger, manage, sim
 from tongbao.cli.runtime import (
     console,
     err,
@@ -50,6 +50,7 @@ manage.register(app)
 sim.register(app)
 bench.register(app)
 chaos.register(app)
+ledger.register(app)
 
 DataDirOpt = Annotated[
     Path | None,

@@ -3,6 +3,7 @@
 from tongbao.cases import models as _cases  # noqa: F401
 from tongbao.db.base import Base
 from tongbao.jobs import models as _jobs  # noqa: F401
+from tongbao.ledger import models as _ledger  # noqa: F401
 from tongbao.merchants import models as _merchants  # noqa: F401
 from tongbao.notify import models as _notify  # noqa: F401
 from tongbao.payments import models as _payments  # noqa: F401

@@ -7,6 +7,8 @@ was not committed; objects already loaded stay readable (closing detaches, it do
 Domain events published in the transaction (``publish``) are handed to their handlers when it
 commits, before the database commit: a handler's writes land with their cause, and a handler that
 fails rolls the whole transaction back. Events a handler publishes are handled in the same commit.
+A handler that *refuses* (``tongbao.rules.Refused``: the ledger refusing a posting) rolls it back
+too, and the refusal, with the event that met it, is reported in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from typing import Any, Final, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tongbao.events import DomainEvent
+from tongbao.rules import Refused
 
 E = TypeVar("E", bound=DomainEvent)
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+# Told of a refusal after the refused transaction rolled back: the unit of work, the event, the refusal.
+OnRefused = Callable[["UnitOfWork", DomainEvent, Refused], Awaitable[None]]
 
 _PENDING: Final = "tongbao.pending_events"
 _HANDLERS: Final = "tongbao.event_handlers"
+_UOW: Final = "tongbao.unit_of_work"
 
 
 class EventHandlers:
@@ -51,7 +57,14 @@ class EventedSession(AsyncSession):
         while pending:
             event = pending.pop(0)
             for handler in handlers.of(event) if handlers is not None else ():
-                await handler(self, event)
+                try:
+                    await handler(self, event)
+                except Refused as refusal:
+                    await self.rollback()
+                    uow: UnitOfWork | None = self.info.get(_UOW)
+                    if uow is not None and uow.on_refused is not None:
+                        await uow.on_refused(uow, event, refusal)
+                    raise
         await super().commit()
 
     async def rollback(self) -> None:
@@ -62,17 +75,22 @@ class EventedSession(AsyncSession):
 
 class UnitOfWork:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], handlers: EventHandlers | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        handlers: EventHandlers | None = None,
+        on_refused: OnRefused | None = None,
     ) -> None:
         self._sessions = sessions
         self.handlers = handlers or EventHandlers()
+        self.on_refused = on_refused
 
     def with_handlers(self, handlers: EventHandlers) -> UnitOfWork:
         """The same database, other handlers."""
-        return UnitOfWork(self._sessions, handlers)
+        return UnitOfWork(self._sessions, handlers, self.on_refused)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             session.info[_HANDLERS] = self.handlers
+            session.info[_UOW] = self
             yield session

@@ -14,6 +14,7 @@ from typing import ClassVar, Final
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tongbao.db.uow import publish
 from tongbao.ids import new_id
 from tongbao.jobs.payloads import JobPayload, schedule
 from tongbao.payments.models import Payment, PaymentAttempt
@@ -113,6 +114,7 @@ async def open_refund(
     )
     tx.add(refund)
     await tx.flush()
+    publish(tx, domain.opened(refund, now))
     await schedule(
         tx, SyncRefund(refund.id), now=now, run_at=now + first_sync_in, max_attempts=SYNC_MAX_ATTEMPTS
     )

@@ -57,6 +57,7 @@ class PaymentRecord(Protocol):
 class AttemptRecord(Protocol):
     id: str
     payment_id: str
+    method: str
     channel: str
     channel_account_id: str
     account_mode: str
@@ -98,8 +99,10 @@ class _CaptureFields(TypedDict):
     attempt_id: str
     amount: int
     currency: str
+    method: str
     channel: str
     channel_account_id: str
+    account_mode: str
     evidence: dict[str, Any]
 
 
@@ -113,8 +116,10 @@ def _capture_fields(
         "attempt_id": attempt.id,
         "amount": amount,
         "currency": attempt.currency,
+        "method": attempt.method,
         "channel": attempt.channel,
         "channel_account_id": attempt.channel_account_id,
+        "account_mode": attempt.account_mode,
         "evidence": evidence,
     }
 
@@ -149,7 +154,6 @@ def capture(
     return [
         PaymentSucceeded(
             **_capture_fields(payment, attempt, amount, evidence or {}, now),
-            account_mode=attempt.account_mode,
             late=late,
             accepted=accepted,
         )
@@ -198,8 +202,10 @@ def hold_for_review(
             currency=currency,
             expected_amount=attempt.amount,
             expected_currency=attempt.currency,
+            method=attempt.method,
             channel=attempt.channel,
             channel_account_id=attempt.channel_account_id,
+            account_mode=attempt.account_mode,
             channel_trade_no=channel_trade_no,
             evidence=evidence,
         )

@@ -22,8 +22,10 @@ class CaptureEvent(PaymentEvent):
     attempt_id: str
     amount: int
     currency: str
+    method: str
     channel: str
     channel_account_id: str
+    account_mode: str
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -32,7 +34,6 @@ class PaymentSucceeded(CaptureEvent):
     """The payment took this capture: on time, ``late`` (after it had closed or failed), or
     ``accepted`` by an operator with another amount than asked."""
 
-    account_mode: str
     late: bool = False
     accepted: bool = False
 
@@ -62,8 +63,10 @@ class CaptureMismatched(PaymentEvent):
     currency: str | None
     expected_amount: int
     expected_currency: str
+    method: str
     channel: str
     channel_account_id: str
+    account_mode: str
     channel_trade_no: str | None
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
 

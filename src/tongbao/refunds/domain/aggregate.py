@@ -15,6 +15,7 @@ from tongbao.refunds.domain.events import (
     RefundContested,
     RefundContestWithdrawn,
     RefundFailed,
+    RefundOpened,
     RefundOverdue,
     RefundSucceeded,
     RefundSyncStopped,
@@ -32,6 +33,7 @@ class RefundRecord(Protocol):
     amount: int
     currency: str
     channel: str
+    channel_account_id: str
     status: str
     failure_reason: str | None
     last_error: str | None
@@ -54,6 +56,7 @@ class _Facts(TypedDict):
     amount: int
     currency: str
     channel: str
+    channel_account_id: str
     by: str
     evidence: dict[str, Any]
 
@@ -70,6 +73,7 @@ def _facts(refund: RefundRecord, now: datetime, by: str, evidence: dict[str, Any
         "amount": refund.amount,
         "currency": refund.currency,
         "channel": refund.channel,
+        "channel_account_id": refund.channel_account_id,
         "by": by,
         "evidence": evidence or {},
     }
@@ -80,6 +84,12 @@ def _finish(refund: RefundRecord, target: RefundStatus, now: datetime) -> None:
     refund.status = target.value
     refund.finished_at = now
     refund.updated_at = now
+
+
+def opened(refund: RefundRecord, now: datetime) -> list[DomainEvent]:
+    """A new refund, pending: what it commits of the capture is reserved from now on."""
+    assert refund.status == RefundStatus.PENDING, refund.status
+    return [RefundOpened(**_facts(refund, now, "channel", None))]
 
 
 def succeed(

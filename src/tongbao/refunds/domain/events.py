@@ -19,9 +19,15 @@ class RefundEvent(DomainEvent):
     amount: int
     currency: str
     channel: str
+    channel_account_id: str
     # Who gave the final word: the channel (``channel``) or an operator reading its statement.
     by: str = "channel"
     evidence: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundOpened(RefundEvent):
+    """A refund was written, its amount committed against the capture until the channel settles it."""
 
 
 @dataclass(frozen=True, kw_only=True)
