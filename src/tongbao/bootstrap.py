@@ -21,7 +21,14 @@ from tongbao.jobs.housekeeping import Housekeeping, housekeeping
 from tongbao.jobs.payloads import JobPayload
 from tongbao.jobs.worker import Handler, Periodic, Worker
 from tongbao.ledger import handlers as ledger_handlers
-from tongbao.ledger.jobs import FoldBalances, SealChain, fold_balances, seal_chain
+from tongbao.ledger.jobs import (
+    DailyInternalRecon,
+    FoldBalances,
+    SealChain,
+    daily_internal_recon,
+    fold_balances,
+    seal_chain,
+)
 from tongbao.ledger.refusals import report_refusal
 from tongbao.notify.endpoints import EndpointPool
 from tongbao.notify.events import DeliverEvent
@@ -71,6 +78,7 @@ JOBS: dict[type[JobPayload], Handler] = {
     SyncRefund: sync_refund,
     FoldBalances: fold_balances,
     SealChain: seal_chain,
+    DailyInternalRecon: daily_internal_recon,
 }
 JOB_HANDLERS: dict[str, Handler] = {payload.KIND: handler for payload, handler in JOBS.items()}
 
@@ -79,6 +87,7 @@ PERIODIC = (
     Periodic(ExpirySweep.KIND, every_s=30),
     Periodic(FoldBalances.KIND, every_s=1),
     Periodic(SealChain.KIND, every_s=5),
+    Periodic(DailyInternalRecon.KIND, every_s=3600),
 )
 
 

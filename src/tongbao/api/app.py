@@ -31,6 +31,7 @@ from tongbao.console import cashier
 from tongbao.container import Container
 from tongbao.ledger import admin_api as ledger_admin_api
 from tongbao.ledger import api as ledger_api
+from tongbao.ledger import recon_api as internal_recon_api
 from tongbao.merchants import (
     app_api,
     channel_api,
@@ -126,6 +127,7 @@ def create_app(
         cases_api.router,
         ledger_api.router,
         ledger_admin_api.router,
+        internal_recon_api.router,
         cashier.router,
         *routers,
     ):

@@ -34,6 +34,8 @@ def parse_rate(value: object) -> Decimal:
         raise FeePlanInvalid(
             "rate_invalid", "rate_bps", "rate_bps is a decimal number of basis points"
         ) from None
+    if not rate.is_finite():
+        raise FeePlanInvalid("rate_invalid", "rate_bps", "rate_bps is a finite number of basis points")
     if rate.as_tuple().exponent < -4:  # type: ignore[operator]
         raise FeePlanInvalid("rate_invalid", "rate_bps", "rate_bps has at most 4 decimals")
     return rate

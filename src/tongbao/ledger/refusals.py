@@ -25,7 +25,7 @@ def _plain(value: Any) -> Any:
 async def report_refusal(uow: UnitOfWork, event: DomainEvent, refusal: Refused) -> None:
     facts = {k: _plain(v) for k, v in asdict(event).items() if k != "evidence"}
     summary = f"the ledger refused {type(event).__name__}: {refusal.message}"
-    log.error("ledger refused", code=refusal.code, event=type(event).__name__, message=refusal.message)
+    log.error("ledger refused", code=refusal.code, caused_by=type(event).__name__, reason=refusal.message)
     async with uow() as tx:
         case, _ = await open_case(
             tx,
