@@ -17,6 +17,7 @@ from tests.support.factories import ok
 from tests.support.stack import Stack
 from tests.support.unionpay import add_unionpay, unionpay_order_id
 from tests.support.wechat import WeChatMerchant
+from tongbao.ledger.audit import audit
 from tongbao.payments.models import Payment
 
 # The full run on PostgreSQL. On SQLite, the default deployment, a small one on every run keeps its
@@ -173,3 +174,5 @@ def test_payments_through_faulty_channels_end_as_the_channels_hold_them(
     }
     assert wrong == {}
     assert Counter(statuses.values())["succeeded"] > payments // 3
+    # Every capture is in the journal, balanced, and the chain holds.
+    assert tongbao.server.run(audit(tongbao.container)) == []

@@ -17,6 +17,7 @@ from tongbao.channels.kinds import Channel
 from tongbao.harness.deployment import Deployment, Layout
 from tongbao.harness.receiver import Receiver
 from tongbao.harness.tenant import Tenant
+from tongbao.ledger.audit import audit
 
 from . import invariants
 from .invariants import ChannelOrder, Violation
@@ -170,6 +171,7 @@ class _Run:
             progress.phase = "checking"
             refresh()
             records = await read_records(c, merchant_id)
+            ledger_problems = await audit(c)
         finally:
             await c.aclose()
         orders = await channel_orders(records, urls)
@@ -183,6 +185,7 @@ class _Run:
         found, explained = invariants.check_notifications(records, deliveries, kills)
         violations += found
         violations += [Violation("merchant_api", problem) for problem in result.problems]
+        violations += [Violation("ledger", problem) for problem in ledger_problems]
         if not settled.reached:
             still = ", ".join(f"{k} {v}" for k, v in settled.still.items())
             violations.append(

@@ -19,6 +19,8 @@ from tongbao.container import Container
 from tongbao.demo.registration import DemoSimulators, register_accounts
 from tongbao.demo.sample_files import tiny_pdf, tiny_png
 from tongbao.errors import Unauthorized
+from tongbao.ledger.models import FeePlan
+from tongbao.ledger.plan_service import PlanService
 from tongbao.merchants.app_service import AppService, Caller
 from tongbao.merchants.channel_service import ChannelAccountService
 from tongbao.merchants.domain.channel_accounts import AccountMode
@@ -83,6 +85,7 @@ async def seed_demo(
     # UnionPay is the merchant's own account here, the others the platform's shared ones, so the
     # demo shows both modes.
     await ensure_channel_accounts(c, merchant.id, roots, _account_names(), own={Channel.UNIONPAY})
+    await _default_fee_plans(c)
     cashier_url = ""
     if simulators is not None:
         await register_accounts(c, simulators.registrars(), _account_names())
@@ -98,6 +101,23 @@ async def seed_demo(
         admin_token=await _admin_token(c, previous_token),
         cashier_url=cashier_url,
     )
+
+
+# The platform's default fees in the demo, in basis points: 0.6% on WeChat Pay and Alipay, 0.5% on
+# UnionPay, a 1 fen minimum — so that the demo's balance shows fees.
+DEMO_FEES_BPS = {Channel.WECHATPAY: "60", Channel.ALIPAY: "60", Channel.UNIONPAY: "50"}
+
+
+async def _default_fee_plans(c: Container) -> None:
+    async with c.uow() as tx:
+        if await tx.scalar(select(FeePlan.id).limit(1)) is not None:
+            return
+    plans = PlanService(c)
+    for method in Method:
+        body = {"merchant_id": None, "method": method.value, "rate_bps": DEMO_FEES_BPS[method.channel],
+                "minimum": 1, "cap": None, "refund_mode": "proportional", "effective_from": None,
+                "effective_to": None}  # fmt: skip
+        await plans.create_fee_plan(SEEDER, body)
 
 
 async def enable_methods(c: Container, merchant_id: str, methods: list[str]) -> None:

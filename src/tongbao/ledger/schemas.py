@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from tongbao.ledger.domain import RefundMode
 from tongbao.merchants.pagination import Listed
+from tongbao.merchants.schemas import NoNul
 from tongbao.timestamps import Instant
 
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
@@ -100,7 +101,7 @@ class AccountsPublic(BaseModel):
 
 
 class FreezeBody(_In):
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=200), NoNul]
 
 
 class ChainHead(BaseModel):
@@ -123,10 +124,10 @@ class _PlanFields(_In):
 
 
 class FeePlanCreate(_PlanFields):
-    merchant_id: Annotated[str, Field(max_length=40)] | None = Field(
+    merchant_id: Annotated[str, Field(max_length=40), NoNul] | None = Field(
         default=None, description="Null: the platform's default for the method"
     )
-    method: Annotated[str, Field(max_length=32)]
+    method: Annotated[str, Field(max_length=32), NoNul]
 
 
 class CostPlanCreate(_PlanFields):
