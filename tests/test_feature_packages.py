@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tongbao"
-FEATURES = ("payments", "refunds", "cases", "merchants", "notify", "jobs")
+FEATURES = ("payments", "refunds", "cases", "merchants", "notify", "jobs", "ledger")
 
 
 def _imports_into(feature: str) -> list[tuple[str, str]]:

@@ -29,7 +29,6 @@ from tongbao.ledger.jobs import (
     fold_balances,
     seal_chain,
 )
-from tongbao.ledger.refusals import report_refusal
 from tongbao.notify.endpoints import EndpointPool
 from tongbao.notify.events import DeliverEvent
 from tongbao.notify.jobs import deliver_event
@@ -57,7 +56,7 @@ def build_container(settings: Settings, master_key: MasterKey, *, clock: Clock |
     return Container(
         settings=settings,
         engine=engine,
-        uow=UnitOfWork(make_sessionmaker(engine), event_handlers(), on_refused=report_refusal),
+        uow=UnitOfWork(make_sessionmaker(engine), event_handlers(), on_refused=case_handlers.report_refusal),
         secrets=secrets,
         master_key_is_demo=master_key.is_demo,
         channels=ChannelRegistry(secrets, clock, timeout_s=settings.channel_timeout_s),

@@ -1,11 +1,14 @@
 """What payments' and refunds' events mean for operators: exception cases opened, heard and settled,
 and the merchant's exception policy applied before anyone looks. Registered in ``tongbao.bootstrap``
-and run by the unit of work in the transaction of the event's cause."""
+and run by the unit of work in the transaction of the event's cause; ``report_refusal`` tells
+operators of a transaction a handler refused (the ledger)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +16,8 @@ from tongbao.cases.domain import CaseKind, CaseStatus
 from tongbao.cases.models import CaseAction, ExceptionCase
 from tongbao.cases.remedies import refund_capture, reopen_payment
 from tongbao.cases.service import open_case, raise_alert, record_action
-from tongbao.db.uow import EventHandlers
+from tongbao.db.uow import EventHandlers, UnitOfWork
+from tongbao.events import DomainEvent
 from tongbao.merchants.domain.exception_policy import ExceptionPolicy
 from tongbao.merchants.models import Merchant
 from tongbao.payments.domain import (
@@ -33,8 +37,10 @@ from tongbao.refunds.domain import (
     RefundSucceeded,
     RefundSyncStopped,
 )
+from tongbao.rules import Refused
 
 SYSTEM = "system"
+log = structlog.get_logger(__name__)
 
 
 def register(handlers: EventHandlers) -> None:
@@ -318,3 +324,40 @@ async def refund_sync_stopped(tx: AsyncSession, event: RefundSyncStopped) -> Non
         data={"case_id": case.id, "refund_id": event.refund_id, "payment_id": event.payment_id},
         now=event.at,
     )
+
+
+# -- refusals ----------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+async def report_refusal(uow: UnitOfWork, event: DomainEvent, refusal: Refused) -> None:
+    """A handler (the ledger) refused what a transaction did, which rolled back whole: operators hear
+    of it, an alert each time and one case per attempt, in a transaction of its own."""
+    facts = {k: _plain(v) for k, v in asdict(event).items() if k != "evidence"}
+    summary = f"the ledger refused {type(event).__name__}: {refusal.message}"
+    log.error("ledger refused", code=refusal.code, caused_by=type(event).__name__, reason=refusal.message)
+    async with uow() as tx:
+        case, _ = await open_case(
+            tx,
+            kind=CaseKind.LEDGER_REFUSED.value,
+            now=event.at,
+            summary=summary,
+            evidence={"code": refusal.code, "event": type(event).__name__, "facts": facts},
+            merchant_id=facts.get("merchant_id"),
+            payment_id=facts.get("payment_id"),
+            attempt_id=facts.get("attempt_id"),
+            severity="critical",
+        )
+        raise_alert(
+            tx,
+            kind="ledger.refused",
+            severity="critical",
+            subject_id=case.id,
+            message=summary,
+            data={"case_id": case.id, "code": refusal.code, "event": type(event).__name__},
+            now=event.at,
+        )
+        await tx.commit()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from tongbao.api.fields import no_nul
 from tongbao.ledger.domain import RefundMode
 from tongbao.merchants.pagination import Listed
-from tongbao.merchants.schemas import NoNul
 from tongbao.timestamps import Instant
 
+NoNul = AfterValidator(no_nul)
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
 
 
