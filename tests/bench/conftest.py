@@ -21,11 +21,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def run_bench(database_url: str, *args: str, timeout_s: float = 120) -> dict[str, Any]:
-    """``tongbao bench … --json`` as a person runs it, on the given database; its one JSON object."""
+def run_command(database_url: str, *args: str, timeout_s: float = 120) -> subprocess.CompletedProcess[str]:
+    """``tongbao bench … --json`` as a person runs it, on the given database, whatever it answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAO_")}
     env["TONGBAO_DATABASE_URL"] = database_url
-    done = subprocess.run(  # noqa: S603 - our own command
+    return subprocess.run(  # noqa: S603 - our own command
         [sys.executable, "-m", "tongbao.cli", "bench", *args, "--json"],
         env=env,
         capture_output=True,
@@ -33,8 +33,18 @@ def run_bench(database_url: str, *args: str, timeout_s: float = 120) -> dict[str
         timeout=timeout_s,
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def figures_of(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The one JSON object the command printed."""
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == 1, done.stdout[-3000:]
+    assert len(lines) == 1, done.stdout[-3000:] + done.stderr[-3000:]
     figures: dict[str, Any] = json.loads(lines[0])
     return figures
+
+
+def run_bench(database_url: str, *args: str, timeout_s: float = 120) -> dict[str, Any]:
+    """``tongbao bench … --json`` on the given database, which must succeed; its one JSON object."""
+    done = run_command(database_url, *args, timeout_s=timeout_s)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return figures_of(done)

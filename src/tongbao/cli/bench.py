@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from tongbao.bench import create as create_bench
-from tongbao.bench import e2e, notify
+from tongbao.bench import e2e, ledger, notify
 from tongbao.bench.local import database_kind, local_deployment
 from tongbao.bench.report import emit
 from tongbao.bootstrap import build_container
@@ -229,6 +229,37 @@ def bench_notify(
     runs, setup = notify.run_local(layout, options)
     title = f"bench notify ({setup['database']}, {endpoints} endpoints, {rate:.0f}/s offered)"
     emit(console, as_json, notify.summary(runs, setup), [notify.table(runs, title)])
+
+
+@bench_app.command("ledger")
+def bench_ledger(
+    *,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="A database to post into as it is (schema upgraded first). Default: a scratch one on "
+            "TONGBAO_DATABASE_URL's PostgreSQL server, dropped after (SQLite when that is not set)."
+        ),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Concurrent writers.", min=1, max=96)] = 16,
+    seconds: Annotated[float, typer.Option(help="Seconds per scenario.", min=0.1, max=600)] = 8.0,
+    warmup_seconds: Annotated[
+        float, typer.Option(help="Unmeasured seconds per scenario first.", min=0, max=60)
+    ] = 2.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Journal entries per second through the posting path, a thousand merchants (spread) against
+    one (hot), with the balance folder running; exit 1 if `ledger check` finds anything after."""
+    options = ledger.Options(concurrency, seconds, warmup_seconds)
+    settings = load_settings()  # logging to stderr: stdout is the figures'
+    with ledger.database(database_url) as url:
+        outcome = ledger.run(settings, url, options, _progress(as_json))
+    emit(console, as_json, ledger.summary(outcome, url), [ledger.table(outcome, url)])
+    if outcome.problems:
+        err.print(f"[red]ledger check after the bench: {len(outcome.problems)} problem(s)[/]")
+        for problem in outcome.problems[: ledger.SHOWN_PROBLEMS]:
+            err.print(f"  - {problem}", highlight=False)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
