@@ -45,6 +45,7 @@ def test_every_instant_has_one_form(
     tongbao = whole_seconds
     payment = paid(tongbao, shop, amount=500)
     ok(refund(shop, payment["id"], 200), 201)
+    tongbao.wechatpay_wait()  # the refund's callback, so that its notification is delivered below too
     tongbao.run_jobs()
     documents: dict[str, Any] = {
         "payment": shop.payment(payment["id"]),
