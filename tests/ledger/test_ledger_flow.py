@@ -49,7 +49,7 @@ def _plans(admin: httpx.Client, own: WeChatMerchant, shared_account: str) -> Non
     ok(admin.post(f"/admin/v1/channel-accounts/{shared_account}/cost-plans", json={"rate_bps": "25"}), 201)
 
 
-def _duplicate(tongbao: Stack, shop: WeChatMerchant, amount: int) -> None:
+def _duplicate(tongbao: Stack, shop: WeChatMerchant, amount: int) -> dict[str, Any]:
     """Paid twice at the cashier: the second capture goes back by the default policy."""
     created = ok(shop.create_payment(method=None, amount=amount), 201)
     url = created["action"]["url"]
@@ -60,6 +60,7 @@ def _duplicate(tongbao: Stack, shop: WeChatMerchant, amount: int) -> None:
     tongbao.wechatpay_wait()
     tongbao.run_jobs()
     tongbao.wechatpay_wait()
+    return created  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -85,8 +86,10 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
     p2 = _paid(tongbao, shop, 1234)
     _refund(tongbao, shop, p2["id"], 617, "p2-a")
     # P3 1800 paid twice: the payment's fee 10.8 → 11 and cost 4.5 → 5; the duplicate's cost 5,
-    # all of it given back with the duplicate. Pending 1789.
-    _duplicate(tongbao, shop, 1800)
+    # all of it given back with the duplicate. Pending 1789. Refund 900 of the payment (the payer
+    # chose the method at the cashier): fee back 5.5 → 6, cost back 2.5 → 3; pending 1789 − 894 = 895.
+    p3 = _duplicate(tongbao, shop, 1800)
+    _refund(tongbao, shop, p3["id"], 900, "p3-a")
     # P4 1000 closed, then paid: reopened by the default policy. Cost 2.5 → 3, fee 6; pending 994.
     late = ok(shop.create_payment(amount=1000), 201)
     ok(shop.client.post(f"/v1/payments/{late['id']}/close"))
@@ -110,7 +113,7 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
     assert ok(shop.client.get("/v1/balance"))["balances"] == [
         {
             "currency": cur,
-            "pending": 614 + 1789 + 994 + 1193,
+            "pending": 614 + 895 + 994 + 1193,
             "available": 0,
             "reserve": 0,
             "owed_to_platform": 0,
@@ -119,12 +122,12 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
     assert ok(own.client.get("/v1/balance"))["balances"] == [
         {"currency": cur, "pending": 0, "available": 0, "reserve": 0, "owed_to_platform": 3}
     ]
-    # Fee revenue: P2 3, P3 11, P4 6, P5 7, own 3. Channel cost: P2 1, P3 5, P4 3, P5 3.
-    assert balance(admin, f"platform:fee_revenue:{cur}") == 3 + 11 + 6 + 7 + 3
-    assert balance(admin, f"platform:channel_cost:{cur}") == 1 + 5 + 3 + 3
+    # Fee revenue: P2 3, P3 5, P4 6, P5 7, own 3. Channel cost: P2 1, P3 2, P4 3, P5 3.
+    assert balance(admin, f"platform:fee_revenue:{cur}") == 3 + 5 + 6 + 7 + 3
+    assert balance(admin, f"platform:channel_cost:{cur}") == 1 + 2 + 3 + 3
     # The channel holds what was captured less what went back and its net cost:
-    # (10000 + 1234 + 1800·2 + 1000 + 1200·2) − (3000 + 7000 + 617 + 1800 + 1200) − 12.
-    receivable = (10_000 + 1234 + 3600 + 1000 + 2400) - (3000 + 7000 + 617 + 1800 + 1200) - 12
+    # (10000 + 1234 + 1800·2 + 1000 + 1200·2) − (3000 + 7000 + 617 + 1800 + 900 + 1200) − 9.
+    receivable = (10_000 + 1234 + 3600 + 1000 + 2400) - (3000 + 7000 + 617 + 1800 + 900 + 1200) - 9
     assert balance(admin, f"channel:{shop.account_id}:channel_receivable:{cur}") == receivable
     for empty in ("suspense", "refunds_in_flight", "memo_suspense", "memo_refunds_in_flight"):
         assert balance(admin, f"platform:{empty}:{cur}") == 0
@@ -144,6 +147,7 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
         ("refund_reserved", -7000, -42, -6958),
     ]
     assert by_payment[p2["id"]] == [("payment_captured", 1234, 7, 1227), ("refund_reserved", -617, -4, -613)]
+    assert by_payment[p3["id"]] == [("payment_captured", 1800, 11, 1789), ("refund_reserved", -900, -6, -894)]
     assert by_payment[late["id"]] == [("capture_taken", 1000, 6, 994)]
     assert by_payment[p5["id"]] == [("capture_taken", 1200, 7, 1193)]
     assert p6["id"] not in by_payment
@@ -155,4 +159,4 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
     assert (code, verdict["problems"], verdict["sealed"]) == (0, [], report["entries"])
     assert verdict["head"] == ok(admin.get("/admin/v1/ledger/chain"))["hash"]
     code, recon = cli_json(tongbao, "recon", "internal", "--all")
-    assert (code, recon["differences"], recon["payments"], recon["refunds"]) == (0, [], 6, 6)
+    assert (code, recon["differences"], recon["payments"], recon["refunds"]) == (0, [], 6, 7)

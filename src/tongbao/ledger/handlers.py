@@ -198,7 +198,7 @@ async def _reserve(tx: AsyncSession, event: RefundEvent, standing: Reservations)
         charged = _total(sums, EntryKind.PAYMENT_CAPTURED, EntryKind.CAPTURE_TAKEN)
         refunds = _total(sums, EntryKind.REFUND_RESERVED, EntryKind.REFUND_RELEASED)
         payment = await tx.get(Payment, event.payment_id)
-        assert payment is not None and payment.captured_amount is not None and payment.method is not None
+        assert payment is not None and payment.captured_amount is not None
         attempt = await tx.get(PaymentAttempt, event.attempt_id)
         assert attempt is not None
         plan = await fee_rule(tx, event.merchant_id, attempt.method, payment.succeeded_at or event.at)
