@@ -7,10 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.cases import cases_of, decide, events_of, hold_for_review, underpaid
+from tests.support.cases import cases_of, decide, events_of, hold_for_review, paid_twice, underpaid
 from tests.support.factories import error_of, ok
 from tests.support.stack import ADMIN_NAME, Stack
-from tests.support.wechat import WeChatMerchant, sim_order, sim_pay
+from tests.support.wechat import WeChatMerchant, sim_order
 from tests.support.wechat_callbacks import Scene, send
 
 
@@ -117,13 +117,7 @@ def test_a_duplicate_capture_held_for_review_is_refunded_on_an_operators_decisio
     tongbao: Stack, shop: WeChatMerchant, admin: httpx.Client
 ) -> None:
     hold_for_review(admin, shop)
-    created = ok(shop.create_payment(method=None, amount=1800), 201)
-    url = created["action"]["url"]
-    first = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
-    second = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
-    sim_pay(tongbao, code_url=first["code_url"])
-    sim_pay(tongbao, code_url=second["code_url"])
-    tongbao.wechatpay_wait()
+    created = paid_twice(tongbao, shop, 1800)
     tongbao.run_jobs()
     [case] = cases_of(admin, created["id"])
     assert (case["kind"], case["status"], case["refund_id"]) == ("duplicate_payment", "open", None)

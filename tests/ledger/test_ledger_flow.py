@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.cases import cases_of, decide, underpaid
+from tests.support.cases import cases_of, decide, paid_twice, underpaid
 from tests.support.factories import ok
 from tests.support.ledger import balance, cli_json, fold_and_seal
 from tests.support.stack import Stack
@@ -49,20 +49,6 @@ def _plans(admin: httpx.Client, own: WeChatMerchant, shared_account: str) -> Non
     ok(admin.post(f"/admin/v1/channel-accounts/{shared_account}/cost-plans", json={"rate_bps": "25"}), 201)
 
 
-def _duplicate(tongbao: Stack, shop: WeChatMerchant, amount: int) -> dict[str, Any]:
-    """Paid twice at the cashier: the second capture goes back by the default policy."""
-    created = ok(shop.create_payment(method=None, amount=amount), 201)
-    url = created["action"]["url"]
-    first = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
-    second = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
-    sim_pay(tongbao, code_url=first["code_url"])
-    sim_pay(tongbao, code_url=second["code_url"])
-    tongbao.wechatpay_wait()
-    tongbao.run_jobs()
-    tongbao.wechatpay_wait()
-    return created  # type: ignore[no-any-return]
-
-
 @pytest.fixture
 def own(tongbao: Stack, admin: httpx.Client) -> Iterator[WeChatMerchant]:
     """A merchant taking WeChat Pay through its own channel account."""
@@ -88,7 +74,9 @@ def test_a_mixed_day_is_in_the_journal_to_the_fen(
     # P3 1800 paid twice: the payment's fee 10.8 → 11 and cost 4.5 → 5; the duplicate's cost 5,
     # all of it given back with the duplicate. Pending 1789. Refund 900 of the payment (the payer
     # chose the method at the cashier): fee back 5.5 → 6, cost back 2.5 → 3; pending 1789 − 894 = 895.
-    p3 = _duplicate(tongbao, shop, 1800)
+    p3 = paid_twice(tongbao, shop, 1800)
+    tongbao.run_jobs()  # the policy's refund of the second capture
+    tongbao.wechatpay_wait()
     _refund(tongbao, shop, p3["id"], 900, "p3-a")
     # P4 1000 closed, then paid: reopened by the default policy. Cost 2.5 → 3, fee 6; pending 994.
     late = ok(shop.create_payment(amount=1000), 201)

@@ -49,3 +49,15 @@ def underpaid(
     assert case["evidence"]["expected"] == {"amount": amount, "currency": "CNY"}
     assert case["evidence"]["reported"]["amount"] == paid
     return created, case
+
+
+def paid_twice(tongbao: Stack, shop: WeChatMerchant, amount: int) -> dict[str, Any]:
+    """A payment the payer paid twice at the cashier: two attempts, both captured at WeChat Pay."""
+    created: dict[str, Any] = ok(shop.create_payment(method=None, amount=amount), 201)
+    url = created["action"]["url"]
+    first = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
+    second = ok(httpx.post(f"{url}/attempts", json={"method": "wechat_native"}))
+    sim_pay(tongbao, code_url=first["code_url"])
+    sim_pay(tongbao, code_url=second["code_url"])
+    tongbao.wechatpay_wait()
+    return created

@@ -86,7 +86,7 @@ def _total(sums: dict[str, Sums], *kinds: EntryKind) -> Sums:
     return out
 
 
-def _capture(event: CaptureEvent, amount: int, case_id: str | None = None) -> rules.Capture:
+def _capture(event: CaptureEvent | CaptureMismatched, amount: int, currency: str) -> rules.Capture:
     return rules.Capture(
         merchant_id=event.merchant_id,
         payment_id=event.payment_id,
@@ -94,9 +94,8 @@ def _capture(event: CaptureEvent, amount: int, case_id: str | None = None) -> ru
         channel_account_id=event.channel_account_id,
         own=event.account_mode == AccountMode.OWN,
         amount=amount,
-        currency=event.currency,
+        currency=currency,
         at=event.at,
-        case_id=case_id,
     )
 
 
@@ -109,15 +108,19 @@ async def payment_succeeded(tx: AsyncSession, event: PaymentSucceeded) -> None:
     unowned = (await _by_kind(tx, event.attempt_id)).get(EntryKind.CAPTURE_UNOWNED.value)
     if unowned is None:
         cost = (await cost_rule(tx, event.channel_account_id, event.at)).charge(event.amount)
-        await journal.post(tx, rules.payment_captured(_capture(event, event.amount), fee=fee, cost=cost))
+        await journal.post(
+            tx, rules.payment_captured(_capture(event, event.amount, event.currency), fee=fee, cost=cost)
+        )
         return
     # Late, or an accepted mismatch: the capture waited in suspense.
-    await journal.post(tx, rules.capture_taken(_capture(event, event.amount), fee=fee, held=unowned.gross))
+    await journal.post(
+        tx, rules.capture_taken(_capture(event, event.amount, event.currency), fee=fee, held=unowned.gross)
+    )
 
 
 async def capture_unowned(tx: AsyncSession, event: CaptureDuplicated | CaptureLate) -> None:
     cost = (await cost_rule(tx, event.channel_account_id, event.at)).charge(event.amount)
-    await journal.post(tx, rules.capture_unowned(_capture(event, event.amount), cost=cost))
+    await journal.post(tx, rules.capture_unowned(_capture(event, event.amount, event.currency), cost=cost))
 
 
 async def capture_mismatched(tx: AsyncSession, event: CaptureMismatched) -> None:
@@ -126,16 +129,7 @@ async def capture_mismatched(tx: AsyncSession, event: CaptureMismatched) -> None
     if event.amount is None or event.currency != event.expected_currency or event.currency not in CURRENCIES:
         return
     cost = (await cost_rule(tx, event.channel_account_id, event.at)).charge(event.amount)
-    capture = rules.Capture(
-        merchant_id=event.merchant_id,
-        payment_id=event.payment_id,
-        attempt_id=event.attempt_id,
-        channel_account_id=event.channel_account_id,
-        own=event.account_mode == AccountMode.OWN,
-        amount=event.amount,
-        currency=event.currency,
-        at=event.at,
-    )
+    capture = _capture(event, event.amount, event.currency)
     await journal.post(tx, rules.capture_unowned(capture, cost=cost))
 
 

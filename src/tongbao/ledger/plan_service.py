@@ -96,61 +96,41 @@ class PlanService:
         self.c = c
 
     async def create_fee_plan(self, operator: str, body: dict[str, Any]) -> dict[str, Any]:
-        method = body["method"]
+        method, merchant_id = body["method"], body["merchant_id"]
         if method not in set(Method):
             raise FeePlanInvalid("method_invalid", "method", f"unknown method {method!r}")
-        rule = FeeRule(
-            parse_rate(body["rate_bps"]), body["minimum"], body["cap"], RefundMode(body["refund_mode"])
-        )
-        now = self.c.clock.now()
-        start, end = _period(now, body["effective_from"], body["effective_to"])
-        merchant_id = body["merchant_id"]
-        async with self.c.uow() as tx:
-            if merchant_id is not None and await tx.get(Merchant, merchant_id) is None:
-                raise NotFound("no such merchant", code="merchant_not_found", param="merchant_id")
-            same = (
-                FeePlan.merchant_id.is_(None) if merchant_id is None else FeePlan.merchant_id == merchant_id
-            )
-            await _refuse_overlap(
-                tx, select(FeePlan).where(same, FeePlan.method == method, *_overlapping(FeePlan, start, end))
-            )
-            plan = FeePlan(
-                id=new_id("fee_plan"),
-                merchant_id=merchant_id,
-                method=method,
-                **_rule_columns(rule),
-                effective_from=start,
-                effective_to=end,
-                created_by=operator,
-                created_at=now,
-            )
-            tx.add(plan)
-            await tx.commit()
-        return plan_view(plan)
+        owner = FeePlan.merchant_id.is_(None) if merchant_id is None else FeePlan.merchant_id == merchant_id
+        owned_by: dict[str, str | None] = {"merchant_id": merchant_id, "method": method}
+        return await self._create(FeePlan, operator, body, [owner, FeePlan.method == method], owned_by)
 
     async def create_cost_plan(
         self, operator: str, channel_account_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
+        owner = ChannelCostPlan.channel_account_id == channel_account_id
+        owned_by: dict[str, str | None] = {"channel_account_id": channel_account_id}
+        return await self._create(ChannelCostPlan, operator, body, [owner], owned_by)
+
+    async def _create(
+        self,
+        model: type[FeePlan] | type[ChannelCostPlan],
+        operator: str,
+        body: dict[str, Any],
+        same_owner: list[Any],
+        owned_by: dict[str, str | None],
+    ) -> dict[str, Any]:
+        """A plan for ``owned_by`` (whose existence is checked), refused if another plan of the same
+        owner is in effect during any of its period."""
         rule = FeeRule(
             parse_rate(body["rate_bps"]), body["minimum"], body["cap"], RefundMode(body["refund_mode"])
         )
         now = self.c.clock.now()
         start, end = _period(now, body["effective_from"], body["effective_to"])
         async with self.c.uow() as tx:
-            if await tx.get(ChannelAccount, channel_account_id) is None:
-                raise NotFound(
-                    "no such channel account", code="channel_account_not_found", param="channel_account_id"
-                )
-            await _refuse_overlap(
-                tx,
-                select(ChannelCostPlan).where(
-                    ChannelCostPlan.channel_account_id == channel_account_id,
-                    *_overlapping(ChannelCostPlan, start, end),
-                ),
-            )
-            plan = ChannelCostPlan(
-                id=new_id("cost_plan"),
-                channel_account_id=channel_account_id,
+            await _owner_exists(tx, owned_by)
+            await _refuse_overlap(tx, select(model).where(*same_owner, *_overlapping(model, start, end)))
+            plan = model(
+                id=new_id("fee_plan" if model is FeePlan else "cost_plan"),
+                **owned_by,
                 **_rule_columns(rule),
                 effective_from=start,
                 effective_to=end,
@@ -196,6 +176,16 @@ class PlanService:
         )
         async with self.c.uow() as tx:
             return [plan_view(p) for p in await tx.scalars(stmt)]
+
+
+async def _owner_exists(tx: AsyncSession, owned_by: dict[str, str | None]) -> None:
+    merchant_id, account_id = owned_by.get("merchant_id"), owned_by.get("channel_account_id")
+    if merchant_id is not None and await tx.get(Merchant, merchant_id) is None:
+        raise NotFound("no such merchant", code="merchant_not_found", param="merchant_id")
+    if account_id is not None and await tx.get(ChannelAccount, account_id) is None:
+        raise NotFound(
+            "no such channel account", code="channel_account_not_found", param="channel_account_id"
+        )
 
 
 def _rule_columns(rule: FeeRule) -> dict[str, Any]:
