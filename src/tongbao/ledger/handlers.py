@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tongbao.db.statements import table_of
 from tongbao.db.uow import EventHandlers
 from tongbao.ledger import journal
-from tongbao.ledger.domain import EntryDraft, EntryKind, Figures, Posting, Refs, parse_account_id
+from tongbao.ledger.domain import EntryDraft, EntryKind, FeeRule, Figures, Posting, Refs, parse_account_id
 from tongbao.ledger.domain import posting_rules as rules
 from tongbao.ledger.models import LedgerEntry, LedgerPosting
 from tongbao.ledger.plans import cost_rule, fee_rule
@@ -182,23 +182,38 @@ async def refund_reserved(tx: AsyncSession, event: RefundOpened | RefundConteste
     await _reserve(tx, event, await _reservations(tx, event.refund_id))
 
 
+@dataclass(frozen=True)
+class FeeStanding:
+    """A payment's fee as the journal has it: the plan that charged it, what it charged of the
+    captured gross, and the live refunds (reserved, not released) with the fee they gave back."""
+
+    plan: FeeRule
+    charged: int
+    gross: int
+    refunded: int
+    given: int
+
+
+async def _fee_standing(tx: AsyncSession, event: RefundEvent) -> FeeStanding:
+    sums = await _by_kind(tx, event.attempt_id)
+    charged = _total(sums, EntryKind.PAYMENT_CAPTURED, EntryKind.CAPTURE_TAKEN)
+    refunds = _total(sums, EntryKind.REFUND_RESERVED, EntryKind.REFUND_RELEASED)
+    payment = await tx.get(Payment, event.payment_id)
+    assert payment is not None and payment.captured_amount is not None
+    attempt = await tx.get(PaymentAttempt, event.attempt_id)
+    assert attempt is not None
+    plan = await fee_rule(tx, event.merchant_id, attempt.method, payment.succeeded_at or event.at)
+    return FeeStanding(plan, charged.fee, payment.captured_amount, -refunds.gross, -refunds.fee)
+
+
 async def _reserve(tx: AsyncSession, event: RefundEvent, standing: Reservations) -> None:
     if standing.live_entry_id is not None or standing.succeeded:
         return
     facts = await _facts(tx, event)
     fee_back = 0
     if not facts.unowned:
-        sums = await _by_kind(tx, event.attempt_id)
-        charged = _total(sums, EntryKind.PAYMENT_CAPTURED, EntryKind.CAPTURE_TAKEN)
-        refunds = _total(sums, EntryKind.REFUND_RESERVED, EntryKind.REFUND_RELEASED)
-        payment = await tx.get(Payment, event.payment_id)
-        assert payment is not None and payment.captured_amount is not None
-        attempt = await tx.get(PaymentAttempt, event.attempt_id)
-        assert attempt is not None
-        plan = await fee_rule(tx, event.merchant_id, attempt.method, payment.succeeded_at or event.at)
-        fee_back = plan.given_back(
-            charged.fee, payment.captured_amount, -refunds.gross + event.amount, -refunds.fee
-        )
+        fees = await _fee_standing(tx, event)
+        fee_back = fees.plan.given_back(fees.charged, fees.gross, fees.refunded + event.amount, fees.given)
     await journal.post(tx, rules.refund_reserved(facts, fee_back=fee_back, n=standing.reserved + 1))
 
 
@@ -224,7 +239,12 @@ async def refund_released(tx: AsyncSession, event: RefundFailed | RefundContestW
     if standing.live_entry_id is None:
         return
     reservation = await _reservation(tx, standing.live_entry_id)
-    await journal.post(tx, rules.refund_released(reservation, n=standing.released + 1, at=event.at))
+    fee_back = 0
+    if event.kind == RefundKind.MERCHANT:
+        fees = await _fee_standing(tx, event)
+        fee_back = fees.plan.taken_back(fees.charged, fees.gross, fees.refunded - event.amount, fees.given)
+    released = rules.refund_released(reservation, fee_back=fee_back, n=standing.released + 1, at=event.at)
+    await journal.post(tx, released)
 
 
 async def refund_succeeded(tx: AsyncSession, event: RefundSucceeded) -> None:

@@ -151,13 +151,17 @@ def of_channel(channel_account_id: str, purpose: Purpose, currency: str) -> Acco
 
 
 def parse_account_id(account_id: str) -> Account:
-    """The account an id names; ``ValueError`` when it names none."""
+    """The account an id names; ``ValueError`` when it names none (``channel:mch_1:pending:CNY``
+    too: a merchant's purpose under a channel's prefix is no account's id)."""
     parts = account_id.split(":")
+    account: Account | None = None
     try:
         if parts[0] in ("merchant", "channel") and len(parts) == 4:
-            return Account(Purpose(parts[2]), parts[3], parts[1])
-        if parts[0] == "platform" and len(parts) == 3:
-            return Account(Purpose(parts[1]), parts[2])
+            account = Account(Purpose(parts[2]), parts[3], parts[1])
+        elif parts[0] == "platform" and len(parts) == 3:
+            account = Account(Purpose(parts[1]), parts[2])
     except ValueError:
         pass
-    raise ValueError(f"not an account id: {account_id!r}")
+    if account is None or account.id != account_id:
+        raise ValueError(f"not an account id: {account_id!r}")
+    return account

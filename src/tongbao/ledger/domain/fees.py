@@ -5,7 +5,8 @@ A fee is ``rate`` basis points of the gross, at least ``minimum`` and at most ``
 and never more than the gross itself. A refund gives back the share of the fee its amount carries
 (``proportional``) or nothing (``none``). The share is computed on the cumulative refunded amount,
 so however a payment is refunded in parts, the fee given back never exceeds the fee charged and a
-full refund gives back exactly all of it.
+full refund gives back exactly all of it; a refund that fails takes back what leaves the refunds still
+live their share, so that no order of failures leaves them carrying less (or more) than that.
 """
 
 from __future__ import annotations
@@ -55,13 +56,22 @@ class FeeRule:
             fee = min(fee, self.cap)
         return min(fee, gross)
 
+    def carried(self, charged: int, gross: int, refunded: int) -> int:
+        """The part of the ``charged`` fee that live refunds of ``refunded`` in all carry."""
+        if self.refund_mode is RefundMode.NONE or gross == 0 or refunded <= 0:
+            return 0
+        return charged if refunded >= gross else min(share_of(charged, refunded, gross), charged)
+
     def given_back(self, charged: int, gross: int, refunded_after: int, given_so_far: int) -> int:
         """What a refund bringing the payment's refunded total to ``refunded_after`` gives back,
         when earlier live refunds gave back ``given_so_far`` of the ``charged`` fee."""
-        if self.refund_mode is RefundMode.NONE or gross == 0:
-            return 0
-        due = charged if refunded_after >= gross else share_of(charged, refunded_after, gross)
-        return max(0, min(due, charged) - given_so_far)
+        return max(0, self.carried(charged, gross, refunded_after) - given_so_far)
+
+    def taken_back(self, charged: int, gross: int, refunded_after: int, given_so_far: int) -> int:
+        """What a failed refund takes back of the ``given_so_far`` fee, leaving the refunds still
+        live (``refunded_after`` in all) the share they carry. Not simply what its reservation gave:
+        that was counted on top of the refunds live then, some of which may have failed since."""
+        return max(0, given_so_far - self.carried(charged, gross, refunded_after))
 
 
 ZERO: Final = FeeRule(Decimal(0))

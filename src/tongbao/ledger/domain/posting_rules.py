@@ -18,7 +18,7 @@ or suspense), moves it to the payer when the channel settles it, and releases it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from tongbao.ledger.domain.accounts import Account, Purpose, of_channel, of_merchant, platform
@@ -192,10 +192,26 @@ def refund_reserved(r: RefundFacts, *, fee_back: int, n: int) -> EntryDraft:
     )
 
 
-def refund_released(reservation: EntryDraft, *, n: int, at: datetime) -> EntryDraft:
-    """A reserved refund failed, or its contest was withdrawn: the reservation undone."""
+def refund_released(reservation: EntryDraft, *, fee_back: int, n: int, at: datetime) -> EntryDraft:
+    """A reserved refund failed, or its contest was withdrawn: the reservation undone, except that it
+    takes back ``fee_back`` of the fee (``FeeRule.taken_back``) rather than what the reservation gave.
+    That was counted on top of the refunds live then; undone as it was, a refund failing after later
+    ones were reserved could leave them carrying less than their share, and take the merchant's
+    pending below what the payment brought it."""
     refund_id = reservation.refs.refund_id
-    return reversal(reservation, EntryKind.REFUND_RELEASED, f"refund:{refund_id}:released:{n}", at)
+    undone = reversal(reservation, EntryKind.REFUND_RELEASED, f"refund:{refund_id}:released:{n}", at)
+    gave = -reservation.figures.fee
+    if fee_back == gave:
+        return undone
+    merchant_id = reservation.refs.merchant_id
+    assert merchant_id is not None
+    own = any(p.account.purpose is Purpose.MEMO_REFUNDS_IN_FLIGHT for p in reservation.postings)
+    correction = _fee(merchant_id, own, reservation.currency, fee_back - gave)
+    return replace(
+        undone,
+        postings=undone.postings + tuple(correction),
+        figures=replace(undone.figures, fee=fee_back),
+    )
 
 
 def refund_succeeded(r: RefundFacts, *, cost_back: int) -> EntryDraft:
